@@ -1,0 +1,89 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on the database DATABASE_URL names: SQLite by default, PostgreSQL when `make test` runs its
+second pass. Tests that only make sense on one backend say so with the `postgres`/`sqlite` fixtures.
+"""
+
+
+import pytest
+
+
+
+@pytest.fixture
+def postgres(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only test: runs in the PostgreSQL pass of `make test`")
+
+
+@pytest.fixture
+def sqlite(db):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite-only test: runs in the SQLite pass of `make test`")
+
+
+@pytest.fixture
+def network(db):
+    from tests.factories import NetworkFactory
+
+    return NetworkFactory()
+
+
+@pytest.fixture
+def venue(network):
+    from tests.factories import VenueFactory
+
+    return VenueFactory(network=network, name="La Coroutine", slug="la-coroutine")
+
+
+@pytest.fixture
+def other_venue(network):
+    from tests.factories import VenueFactory
+
+    return VenueFactory(network=network, name="Baraka", slug="baraka", city="Roubaix")
+
+
+@pytest.fixture
+def room(venue):
+    from tests.factories import ResourceFactory
+
+    return ResourceFactory(venue=venue, name="Salle Ada", slug="salle-ada")
+
+
+@pytest.fixture
+def member(venue):
+    from tests.factories import UserFactory, add_role
+
+    user = UserFactory(email="membre@example.org", first_name="Camille")
+    add_role(user, venue)
+    return user
+
+
+@pytest.fixture
+def stranger(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="ailleurs@example.org", first_name="Dominique")
+
+
+@pytest.fixture
+def manager(venue):
+    from lieux.venues.models import Role
+    from tests.factories import UserFactory, add_role
+
+    user = UserFactory(email="gestion@example.org", first_name="Sacha")
+    add_role(user, venue, Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def other_manager(other_venue):
+    from lieux.venues.models import Role
+    from tests.factories import UserFactory, add_role
+
+    user = UserFactory(email="gestion-baraka@example.org", first_name="Noor")
+    add_role(user, other_venue, Role.MANAGER)
+    return user

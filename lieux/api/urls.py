@@ -1,0 +1,3 @@
+from lieux.api.base import api
+
+__all__ = ["api"]

@@ -1,0 +1,83 @@
+"""Who may book what, and whether a slot obeys a resource's rules. Shared by every booking write."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from lieux.accounts.models import Organisation
+from lieux.booking.errors import BookingInvalid, BookingNotFound
+from lieux.booking.models import Booking
+from lieux.booking.rules import ResourceRules, rule_violations
+from lieux.core.errors import Forbidden, NotFound
+from lieux.core.time import now
+from lieux.venues import rules as venue_rules
+from lieux.venues import selectors as venue_selectors
+from lieux.venues.models import Audience, BookableBy, Resource
+
+
+def ensure_may_book(actor, resource: Resource) -> None:
+    if not resource.is_active:
+        raise NotFound(_("No such resource."), code="unknown_resource")
+    if resource.bookable_by == BookableBy.ANYONE:
+        return
+    if venue_selectors.is_staff_of(actor, resource.venue_id):
+        return
+    if resource.bookable_by == BookableBy.MEMBERS and venue_selectors.is_member_of(actor, resource.venue_id):
+        return
+    raise Forbidden(_("Only members of %(venue)s may book this resource.") % {"venue": resource.venue.name}
+                    if resource.bookable_by == BookableBy.MEMBERS
+                    else _("Only the staff of %(venue)s may book this resource.") % {"venue": resource.venue.name},
+                    code="not_allowed_to_book")
+
+
+def ensure_may_manage(actor, booking: Booking) -> bool:
+    """Owner or staff of the booking's venue; anyone else is told the booking does not exist.
+    Returns True when the actor acts as staff."""
+    staff = venue_selectors.is_staff_of(actor, booking.venue_id)
+    if not staff and booking.booked_by_id != getattr(actor, "pk", None):
+        raise BookingNotFound()
+    return staff
+
+
+def ensure_may_pay_for(actor, organisation: Organisation | None, *, staff: bool) -> None:
+    if organisation is None or staff:
+        return
+    if not organisation.members.filter(pk=actor.pk).exists():
+        raise Forbidden(_("You are not a member of %(org)s.") % {"org": organisation.name}, code="not_in_organisation")
+
+
+def slot_problems(resource: Resource, start: datetime, end: datetime, *, staff: bool) -> list[tuple[str, str]]:
+    """Every rule the slot breaks, as (code, message); staff may book outside opening hours."""
+    venue = resource.venue
+    rules = ResourceRules(
+        min_duration=resource.min_duration,
+        max_duration=resource.max_duration,
+        granularity_minutes=resource.granularity_minutes,
+        max_advance_days=resource.max_advance_days,
+    )
+    problems = rule_violations(start, end, rules=rules, tz=venue.tz, now=now(), staff=staff)
+    if problems or staff:
+        return problems
+    local_day = start.astimezone(venue.tz).date()
+    windows = venue_selectors.opening_windows(venue)
+    closures = venue_selectors.closures_between(venue, local_day, local_day)
+    if venue_rules.is_closed_on(local_day, closures):
+        return [("venue_closed", _("%(venue)s is closed that day.") % {"venue": venue.name})]
+    if not venue_rules.within_opening_hours(start, end, venue.tz, windows, closures):
+        return [("outside_opening_hours", _("The slot is outside the opening hours of %(venue)s.") % {"venue": venue.name})]
+    return []
+
+
+def ensure_valid_slot(resource: Resource, start: datetime, end: datetime, *, staff: bool) -> None:
+    problems = slot_problems(resource, start, end, staff=staff)
+    if problems:
+        code, message = problems[0]
+        raise BookingInvalid(" ".join(m for _c, m in problems), code=code)
+
+
+def estimate_price(actor, resource: Resource, start: datetime, end: datetime) -> Decimal | None:
+    member = venue_selectors.is_member_of(actor, resource.venue_id)
+    audience = Audience.MEMBER if member else Audience.PUBLIC
+    prices = {p.unit: p.net_amount for p in resource.prices.all() if p.audience == audience}
+    return venue_rules.quote(end - start, prices, resource.venue.half_day_hours)

@@ -1,0 +1,72 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from lieux.accounts.models import Organisation
+from lieux.booking.models import Booking, Status
+from lieux.booking.services import checks
+from lieux.booking.services.occupancy import occupy
+from lieux.core import audit
+from lieux.core.db import atomic_with_retry
+from lieux.core.time import now
+from lieux.venues import selectors as venue_selectors
+from lieux.venues.models import Resource
+
+
+def initial_status(resource: Resource, *, staff: bool, hold: bool) -> str:
+    if hold:
+        return Status.HELD
+    if resource.approval_required and not staff:
+        return Status.PENDING
+    return Status.CONFIRMED
+
+
+def create_booking(
+    *,
+    actor,
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str,
+    notes: str = "",
+    organisation: Organisation | None = None,
+    hold: bool = False,
+) -> Booking:
+    """Book a resource. Confirmed at once, pending when the resource needs approval, or held for
+    LIEUX_HOLD_MINUTES while the person completes it (`confirm_hold`). Raises BookingConflict (409) when
+    the slot is taken, BookingInvalid (422) when it breaks a rule; writes nothing in either case."""
+    checks.ensure_may_book(actor, resource)
+    staff = venue_selectors.is_staff_of(actor, resource.venue_id)
+    checks.ensure_may_pay_for(actor, organisation, staff=staff)
+    checks.ensure_valid_slot(resource, starts_at, ends_at, staff=staff)
+    price = checks.estimate_price(actor, resource, starts_at, ends_at)
+    status = initial_status(resource, staff=staff, hold=hold)
+
+    def write() -> Booking:
+        booking = Booking.objects.create(
+            venue_id=resource.venue_id,
+            resource=resource,
+            booked_by=actor,
+            organisation=organisation,
+            title=title.strip() or resource.name,
+            notes=notes,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=status,
+            hold_expires_at=now() + timedelta(minutes=settings.LIEUX_HOLD_MINUTES) if hold else None,
+            quoted_net_amount=price,
+        )
+        occupy(booking, starts_at, ends_at)
+        audit.record(
+            f"booking.booking.{'held' if hold else 'created'}",
+            booking,
+            actor=actor,
+            venue_id=booking.venue_id,
+            status=status,
+            resource=resource.pk,
+            start=starts_at.isoformat(),
+            end=ends_at.isoformat(),
+        )
+        return booking
+
+    return atomic_with_retry(write)

@@ -1,0 +1,1 @@
+"""Shared kernel: time, errors, audit trail. Imports no feature app."""
