@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "lieux.booking",
     "lieux.api",
     "lieux.web",
+    "lieux.demo",
 ]
 
 MIDDLEWARE = [
