@@ -1,7 +1,7 @@
 """The `lieux` command: Django's management commands with the project's settings.
 
-    lieux migrate          lieux demo           lieux serve
-    lieux token EMAIL      lieux help           (and every other Django command)
+lieux migrate          lieux demo           lieux serve
+lieux token EMAIL      lieux help           (and every other Django command)
 """
 
 import os

@@ -91,7 +91,9 @@ def add_prices(resource: Resource, **prices: str) -> None:
     """add_prices(room, hour_member="10", hour_public="15", day_public="90")"""
     for key, amount in prices.items():
         unit, audience = key.rsplit("_", 1)
-        ResourcePrice.objects.create(resource=resource, unit=unit, audience=audience, net_amount=Decimal(amount))
+        ResourcePrice.objects.create(
+            resource=resource, unit=unit, audience=audience, net_amount=Decimal(amount)
+        )
 
 
 def organisation(name: str = "Coop Test", *members: User) -> Organisation:

@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("LIEUX_INSECURE_DEV_KEY", "1")
 
-from lieux.settings import *  # noqa: E402,F403
+from lieux.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -119,10 +119,17 @@ class Occupancy(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [models.Index(fields=["resource", "starts_at", "ends_at"], condition=Q(is_active=True),
-                                name="occupancy_active_idx")]
+        indexes = [
+            models.Index(
+                fields=["resource", "starts_at", "ends_at"],
+                condition=Q(is_active=True),
+                name="occupancy_active_idx",
+            )
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="occupancy_ends_after_starts")
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="occupancy_ends_after_starts"
+            )
         ]
 
     def __str__(self) -> str:
@@ -142,9 +149,13 @@ class FeedScope(models.TextChoices):
 class CalendarFeed(models.Model):
     """A secret iCalendar URL. It shows what its owner may see, and can be revoked by rotating it."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
     scope = models.CharField(max_length=10, choices=FeedScope.choices)
-    venue = models.ForeignKey("venues.Venue", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    venue = models.ForeignKey(
+        "venues.Venue", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     resource = models.ForeignKey(
         "venues.Resource", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -6,6 +6,7 @@ No ORM and no I/O, so every function here is property-tested in isolation.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
@@ -58,9 +59,13 @@ def rule_violations(
         return [("end_before_start", _("The end must be after the start."))]
     duration = end - start
     if duration < rules.min_duration:
-        problems.append(("too_short", _("A booking lasts at least %(d)s.") % {"d": human_duration(rules.min_duration)}))
+        problems.append(
+            ("too_short", _("A booking lasts at least %(d)s.") % {"d": human_duration(rules.min_duration)})
+        )
     if duration > rules.max_duration:
-        problems.append(("too_long", _("A booking lasts at most %(d)s.") % {"d": human_duration(rules.max_duration)}))
+        problems.append(
+            ("too_long", _("A booking lasts at most %(d)s.") % {"d": human_duration(rules.max_duration)})
+        )
     step = rules.granularity_minutes
     for moment in (start, end):
         local = moment.astimezone(tz)
@@ -72,7 +77,11 @@ def rule_violations(
             problems.append(("in_the_past", _("This slot has already started.")))
         if start > now + timedelta(days=rules.max_advance_days):
             problems.append(
-                ("too_far_ahead", _("This resource can be booked at most %(n)s days ahead.") % {"n": rules.max_advance_days})
+                (
+                    "too_far_ahead",
+                    _("This resource can be booked at most %(n)s days ahead.")
+                    % {"n": rules.max_advance_days},
+                )
             )
     return problems
 
@@ -96,7 +105,7 @@ class Recurrence:
 
 
 MAX_OCCURRENCES = 366
-_FREQ = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY}
+_FREQ: dict[str, Literal[0, 1, 2, 3, 4, 5, 6]] = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY}
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,9 @@ class Occurrence:
     end: datetime | None
 
 
-def expand(first_start: datetime, first_end: datetime, recurrence: Recurrence, tz: ZoneInfo) -> list[Occurrence]:
+def expand(
+    first_start: datetime, first_end: datetime, recurrence: Recurrence, tz: ZoneInfo
+) -> list[Occurrence]:
     """Occurrences of a series in the venue's wall time: a 18:00–20:00 weekly booking stays 18:00–20:00
     on both sides of a daylight-saving change, so its UTC instants shift by an hour."""
     if recurrence.count is None and recurrence.until is None:
@@ -129,7 +140,7 @@ def expand(first_start: datetime, first_end: datetime, recurrence: Recurrence, t
         byweekday=(recurrence.weekdays or None) if recurrence.frequency == "weekly" else None,
     )
     skipped = set(recurrence.exceptions)
-    out = []
+    out: list[Occurrence] = []
     for wall in rule:
         if wall.date() in skipped:
             continue
@@ -145,7 +156,7 @@ def expand(first_start: datetime, first_end: datetime, recurrence: Recurrence, t
 def free_windows(
     open_intervals: Iterable[tuple[datetime, datetime]], busy: Sequence[tuple[datetime, datetime]]
 ) -> list[tuple[datetime, datetime]]:
-    out = []
+    out: list[tuple[datetime, datetime]] = []
     for window in open_intervals:
         out.extend(subtract(window, busy))
     return out

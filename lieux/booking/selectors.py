@@ -110,7 +110,7 @@ def availability(
     for c in Closure.objects.filter(venue_id__in=venues, starts_on__lte=day, ends_on__gte=day):
         closures[c.venue_id].append((c.starts_on, c.ends_on))
     opens = {}
-    span_start, span_end = None, None
+    bounds = []
     for vid, v in venues.items():
         intervals = venue_rules.open_intervals(day, v.tz, windows[vid], closures[vid])
         if start is not None or end is not None:
@@ -119,11 +119,9 @@ def availability(
             hi = datetime.combine(day, end).replace(tzinfo=v.tz) if end else hi
             intervals = [(max(s, lo), min(e, hi)) for s, e in intervals if s < hi and lo < e]
         opens[vid] = intervals
-        lo, hi = day_bounds(day, v.tz)
-        span_start = lo if span_start is None else min(span_start, lo)
-        span_end = hi if span_end is None else max(span_end, hi)
+        bounds.append(day_bounds(day, v.tz))
+    span_start, span_end = min(lo for lo, _ in bounds), max(hi for _, hi in bounds)
     busy = busy_intervals(resources, span_start.astimezone(UTC), span_end.astimezone(UTC))
     return [
-        Availability(r, opens[r.venue_id], free_windows(opens[r.venue_id], busy[r.pk]))
-        for r in resources
+        Availability(r, opens[r.venue_id], free_windows(opens[r.venue_id], busy[r.pk])) for r in resources
     ]

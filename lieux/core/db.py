@@ -1,8 +1,8 @@
 """Database helpers that hide the differences between SQLite and PostgreSQL from services."""
 
-from collections.abc import Callable
 import random
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import DatabaseError, OperationalError, connection, transaction
@@ -33,5 +33,5 @@ def atomic_with_retry(work: Callable[[], T], *, attempts: int = 4) -> T:
             busy = isinstance(error, OperationalError) and "locked" in str(error)
             if attempt == attempts - 1 or not (busy or sqlstate(error) in RETRYABLE_SQLSTATES):
                 raise
-            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
     raise AssertionError("unreachable")

@@ -117,7 +117,8 @@ class OpeningHours(models.Model):
         ordering = ["venue", "weekday", "opens_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(closes_at__gt=models.F("opens_at")), name="opening_hours_closes_after_opens"
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="opening_hours_closes_after_opens",
             )
         ]
 
@@ -190,14 +191,21 @@ class Resource(models.Model):
 
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="resources")
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("part of")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("part of"),
     )
     slug = models.SlugField()
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=12, choices=ResourceKind.choices)
     description = models.TextField(_("description"), blank=True)
     capacity = models.PositiveSmallIntegerField(_("capacity (people)"), default=1)
-    tags = models.JSONField(_("equipment"), default=list, blank=True, help_text=_("e.g. projector, whiteboard"))
+    tags = models.JSONField(
+        _("equipment"), default=list, blank=True, help_text=_("e.g. projector, whiteboard")
+    )
     is_active = models.BooleanField(_("bookable"), default=True)
     color = models.CharField(_("colour"), max_length=7, default="#2a6f97")
 
@@ -235,7 +243,9 @@ class Resource(models.Model):
 
     def clean(self) -> None:
         if self.parent_id and self.parent and self.parent.venue_id != self.venue_id:
-            raise ValidationError({"parent": _("A resource can only be part of a resource of the same venue.")})
+            raise ValidationError(
+                {"parent": _("A resource can only be part of a resource of the same venue.")}
+            )
         ancestor = self.parent
         while ancestor is not None:
             if ancestor.pk == self.pk:
@@ -261,7 +271,10 @@ class ResourcePrice(models.Model):
     unit = models.CharField(_("unit"), max_length=10, choices=PriceUnit.choices)
     audience = models.CharField(_("for"), max_length=10, choices=Audience.choices)
     net_amount = models.DecimalField(
-        _("price excl. VAT (€)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        _("price excl. VAT (€)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
     )
 
     class Meta:

@@ -19,7 +19,9 @@ def staffed_venue_ids(user) -> set[int]:
     if user.is_superuser:
         return set(Venue.objects.values_list("pk", flat=True))
     ids = set(
-        VenueRole.objects.filter(user=user, role__in=[Role.MANAGER, Role.STAFF]).values_list("venue_id", flat=True)
+        VenueRole.objects.filter(user=user, role__in=[Role.MANAGER, Role.STAFF]).values_list(
+            "venue_id", flat=True
+        )
     )
     ids |= set(Venue.objects.filter(network__admins=user).values_list("pk", flat=True))
     return ids
@@ -40,7 +42,11 @@ def venues() -> QuerySet[Venue]:
 
 
 def resources(
-    *, venue: Venue | None = None, kind: str | None = None, min_capacity: int | None = None, city: str | None = None
+    *,
+    venue: Venue | None = None,
+    kind: str | None = None,
+    min_capacity: int | None = None,
+    city: str | None = None,
 ) -> QuerySet[Resource]:
     qs = Resource.objects.filter(is_active=True).select_related("venue", "parent").prefetch_related("prices")
     if venue is not None:

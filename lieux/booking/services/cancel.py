@@ -17,7 +17,9 @@ def cancel_booking(*, actor, booking: Booking, reason: str = "") -> Booking:
     def write() -> Booking:
         current = Booking.objects.select_for_update().select_related("resource").get(pk=booking.pk)
         if current.status not in BLOCKING_STATUSES:
-            raise BookingStateError(_("This booking is already %(s)s.") % {"s": current.get_status_display().lower()})
+            raise BookingStateError(
+                _("This booking is already %(s)s.") % {"s": current.get_status_display().lower()}
+            )
         if not staff and current.status == Status.CONFIRMED:
             deadline = current.starts_at - current.resource.cancellation_deadline
             if now() > deadline:
@@ -32,7 +34,12 @@ def cancel_booking(*, actor, booking: Booking, reason: str = "") -> Booking:
         current.save(update_fields=["status", "cancelled_at", "updated_at", "status_reason"])
         vacate(current)
         audit.record(
-            "booking.booking.cancelled", current, actor=actor, venue_id=current.venue_id, previous=previous, reason=reason
+            "booking.booking.cancelled",
+            current,
+            actor=actor,
+            venue_id=current.venue_id,
+            previous=previous,
+            reason=reason,
         )
         return current
 

@@ -25,10 +25,12 @@ def ensure_may_book(actor, resource: Resource) -> None:
         return
     if resource.bookable_by == BookableBy.MEMBERS and venue_selectors.is_member_of(actor, resource.venue_id):
         return
-    raise Forbidden(_("Only members of %(venue)s may book this resource.") % {"venue": resource.venue.name}
-                    if resource.bookable_by == BookableBy.MEMBERS
-                    else _("Only the staff of %(venue)s may book this resource.") % {"venue": resource.venue.name},
-                    code="not_allowed_to_book")
+    raise Forbidden(
+        _("Only members of %(venue)s may book this resource.") % {"venue": resource.venue.name}
+        if resource.bookable_by == BookableBy.MEMBERS
+        else _("Only the staff of %(venue)s may book this resource.") % {"venue": resource.venue.name},
+        code="not_allowed_to_book",
+    )
 
 
 def ensure_may_manage(actor, booking: Booking) -> bool:
@@ -44,10 +46,14 @@ def ensure_may_pay_for(actor, organisation: Organisation | None, *, staff: bool)
     if organisation is None or staff:
         return
     if not organisation.members.filter(pk=actor.pk).exists():
-        raise Forbidden(_("You are not a member of %(org)s.") % {"org": organisation.name}, code="not_in_organisation")
+        raise Forbidden(
+            _("You are not a member of %(org)s.") % {"org": organisation.name}, code="not_in_organisation"
+        )
 
 
-def slot_problems(resource: Resource, start: datetime, end: datetime, *, staff: bool) -> list[tuple[str, str]]:
+def slot_problems(
+    resource: Resource, start: datetime, end: datetime, *, staff: bool
+) -> list[tuple[str, str]]:
     """Every rule the slot breaks, as (code, message); staff may book outside opening hours."""
     venue = resource.venue
     rules = ResourceRules(
@@ -65,15 +71,19 @@ def slot_problems(resource: Resource, start: datetime, end: datetime, *, staff: 
     if venue_rules.is_closed_on(local_day, closures):
         return [("venue_closed", _("%(venue)s is closed that day.") % {"venue": venue.name})]
     if not venue_rules.within_opening_hours(start, end, venue.tz, windows, closures):
-        return [("outside_opening_hours", _("The slot is outside the opening hours of %(venue)s.") % {"venue": venue.name})]
+        return [
+            (
+                "outside_opening_hours",
+                _("The slot is outside the opening hours of %(venue)s.") % {"venue": venue.name},
+            )
+        ]
     return []
 
 
 def ensure_valid_slot(resource: Resource, start: datetime, end: datetime, *, staff: bool) -> None:
     problems = slot_problems(resource, start, end, staff=staff)
     if problems:
-        code, message = problems[0]
-        raise BookingInvalid(" ".join(m for _c, m in problems), code=code)
+        raise BookingInvalid(" ".join(message for _code, message in problems), code=problems[0][0])
 
 
 def estimate_price(actor, resource: Resource, start: datetime, end: datetime) -> Decimal | None:

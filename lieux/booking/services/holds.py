@@ -26,7 +26,9 @@ def confirm_hold(*, actor, booking: Booking) -> Booking:
         current.hold_expires_at = None
         current.updated_at = now()
         current.save(update_fields=["status", "hold_expires_at", "updated_at"])
-        audit.record("booking.booking.created", current, actor=actor, venue_id=current.venue_id, status=current.status)
+        audit.record(
+            "booking.booking.created", current, actor=actor, venue_id=current.venue_id, status=current.status
+        )
         return current
 
     return atomic_with_retry(write)

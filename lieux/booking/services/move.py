@@ -28,7 +28,9 @@ def move_booking(
     staff = checks.ensure_may_manage(actor, booking)
     new_resource = resource or booking.resource
     if new_resource.venue_id != booking.venue_id:
-        raise BookingInvalid(_("A booking can only move to a resource of the same venue."), code="other_venue")
+        raise BookingInvalid(
+            _("A booking can only move to a resource of the same venue."), code="other_venue"
+        )
     start = starts_at or booking.starts_at
     end = ends_at or booking.ends_at
     moves = (start, end, new_resource.pk) != (booking.starts_at, booking.ends_at, booking.resource_id)
@@ -40,8 +42,12 @@ def move_booking(
         current = Booking.objects.select_for_update().get(pk=booking.pk)
         if current.status not in BLOCKING_STATUSES:
             raise BookingStateError(_("A cancelled booking cannot be changed."))
-        before = {"start": current.starts_at.isoformat(), "end": current.ends_at.isoformat(),
-                  "resource": current.resource_id, "title": current.title}
+        before = {
+            "start": current.starts_at.isoformat(),
+            "end": current.ends_at.isoformat(),
+            "resource": current.resource_id,
+            "title": current.title,
+        }
         if title is not None:
             current.title = title.strip() or current.title
         if notes is not None:
@@ -62,8 +68,12 @@ def move_booking(
             actor=actor,
             venue_id=current.venue_id,
             before=before,
-            after={"start": start.isoformat(), "end": end.isoformat(), "resource": new_resource.pk,
-                   "title": current.title},
+            after={
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "resource": new_resource.pk,
+                "title": current.title,
+            },
         )
         return current
 

@@ -44,7 +44,9 @@ def release_expired_holds(unit_ids: list[int]) -> None:
     Booking.objects.filter(pk__in=expired).update(status=Status.EXPIRED, updated_at=now())
 
 
-def find_conflict(unit_ids: list[int], start: datetime, end: datetime, *, ignore: int | None) -> Occupancy | None:
+def find_conflict(
+    unit_ids: list[int], start: datetime, end: datetime, *, ignore: int | None
+) -> Occupancy | None:
     qs = Occupancy.objects.filter(
         resource_id__in=unit_ids, is_active=True, starts_at__lt=end, ends_at__gt=start
     ).select_related("booking__resource", "booking__venue")

@@ -1,5 +1,5 @@
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -76,8 +76,11 @@ def create_series(
         for occurrence in occurrences:
             if occurrence.start is None or occurrence.end is None:
                 result.skipped.append(
-                    Skipped(occurrence.local_start, "nonexistent_local_time",
-                            _("This time does not exist that day (change to summer time)."))
+                    Skipped(
+                        occurrence.local_start,
+                        "nonexistent_local_time",
+                        _("This time does not exist that day (change to summer time)."),
+                    )
                 )
                 continue
             problems = checks.slot_problems(resource, occurrence.start, occurrence.end, staff=staff)
@@ -97,7 +100,9 @@ def create_series(
                         starts_at=occurrence.start,
                         ends_at=occurrence.end,
                         status=status,
-                        quoted_net_amount=checks.estimate_price(actor, resource, occurrence.start, occurrence.end),
+                        quoted_net_amount=checks.estimate_price(
+                            actor, resource, occurrence.start, occurrence.end
+                        ),
                     )
                     occupy(booking, occurrence.start, occurrence.end)
             except BookingConflict as conflict:
@@ -127,7 +132,7 @@ class SeriesRefused(BookingConflict):
     def __init__(self, skipped: list[Skipped]) -> None:
         super().__init__(
             _("%(n)s occurrence(s) cannot be booked; nothing was booked.") % {"n": len(skipped)},
-            refused=[{"start": s.local_start.isoformat(), "code": s.code, "detail": s.detail} for s in skipped],
+            refused=[
+                {"start": s.local_start.isoformat(), "code": s.code, "detail": s.detail} for s in skipped
+            ],
         )
-
-

@@ -21,8 +21,9 @@ DAY = future_day()
 
 
 def book(actor, resource, h1, h2, **kw):
-    return create_booking(actor=actor, resource=resource, starts_at=at(DAY, *h1), ends_at=at(DAY, *h2),
-                          title="Réunion", **kw)
+    return create_booking(
+        actor=actor, resource=resource, starts_at=at(DAY, *h1), ends_at=at(DAY, *h2), title="Réunion", **kw
+    )
 
 
 def test_adjacent_bookings_do_not_collide(member, room):
@@ -64,8 +65,13 @@ def test_buffers_keep_time_free_between_bookings(member, venue):
 
 @pytest.mark.parametrize(
     ("h1", "h2", "code"),
-    [((11,), (10,), "end_before_start"), ((10,), (10, 15), "too_short"), ((10, 10), (11,), "off_grid"),
-     ((6,), (7,), "outside_opening_hours"), ((19,), (21,), "outside_opening_hours")],
+    [
+        ((11,), (10,), "end_before_start"),
+        ((10,), (10, 15), "too_short"),
+        ((10, 10), (11,), "off_grid"),
+        ((6,), (7,), "outside_opening_hours"),
+        ((19,), (21,), "outside_opening_hours"),
+    ],
 )
 def test_rule_breaking_slots_are_refused(member, room, h1, h2, code):
     with pytest.raises(BookingInvalid) as caught:
@@ -80,8 +86,13 @@ def test_too_long_and_naive_datetimes_are_refused(member, venue):
         book(member, room, (9,), (12,))
     assert caught.value.code == "too_long"
     with pytest.raises(BookingInvalid) as caught:
-        create_booking(actor=member, resource=room, starts_at=at(DAY, 9).replace(tzinfo=None),
-                       ends_at=at(DAY, 10).replace(tzinfo=None), title="x")
+        create_booking(
+            actor=member,
+            resource=room,
+            starts_at=at(DAY, 9).replace(tzinfo=None),
+            ends_at=at(DAY, 10).replace(tzinfo=None),
+            title="x",
+        )
     assert caught.value.code == "naive_datetime"
 
 

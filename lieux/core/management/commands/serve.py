@@ -15,8 +15,20 @@ class Command(BaseCommand):
     def handle(self, *args, bind: str, workers: int, threads: int, **options):
         from gunicorn.app.wsgiapp import WSGIApplication
 
-        argv = ["gunicorn", "lieux.wsgi:application", "--bind", bind, "--workers", str(workers),
-                "--threads", str(threads), "--access-logfile", "-", "--timeout", "60"]
+        argv = [
+            "gunicorn",
+            "lieux.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
+        ]
         self.stdout.write(f"Lieux Communs on http://{bind}/")
         sys.argv = argv  # gunicorn reads its options from the command line
         WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
