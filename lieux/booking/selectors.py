@@ -115,8 +115,8 @@ def availability(
         intervals = venue_rules.open_intervals(day, v.tz, windows[vid], closures[vid])
         if start is not None or end is not None:
             lo, hi = day_bounds(day, v.tz)
-            lo = datetime.combine(day, start).replace(tzinfo=v.tz) if start else lo
-            hi = datetime.combine(day, end).replace(tzinfo=v.tz) if end else hi
+            lo = datetime.combine(day, start).replace(tzinfo=v.tz).astimezone(UTC) if start else lo
+            hi = datetime.combine(day, end).replace(tzinfo=v.tz).astimezone(UTC) if end else hi
             intervals = [(max(s, lo), min(e, hi)) for s, e in intervals if s < hi and lo < e]
         opens[vid] = intervals
         bounds.append(day_bounds(day, v.tz))

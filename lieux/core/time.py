@@ -32,7 +32,8 @@ def localize(wall: datetime, tz: ZoneInfo) -> datetime:
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants at which a local calendar day starts and ends (23 or 25 hours on DST days)."""
-    start = datetime.combine(day, time.min).replace(tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=tz)
+    """The instants (in UTC) at which a local calendar day starts and ends: 23 or 25 hours apart on DST
+    days. UTC because Python compares and subtracts datetimes sharing one tzinfo by their wall time."""
+    start = datetime.combine(day, time.min).replace(tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=tz).astimezone(UTC)
     return start, end
