@@ -6,3 +6,6 @@ class BookingConfig(AppConfig):
     name = "lieux.booking"
     label = "booking"
     verbose_name = _("Bookings")
+
+    def ready(self) -> None:
+        from lieux.booking import tasks  # noqa: F401 - registers the periodic jobs
