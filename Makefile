@@ -12,7 +12,7 @@ export LIEUX_INSECURE_DEV_KEY := 1
 .PHONY: install demo serve test test-sqlite test-postgres lint messages bench clean
 
 install: $(STAMP) ## virtualenv, dependencies, compiled translations
-	@$(BIN)/pybabel compile -q -d lieux/locale -D django
+	@$(BIN)/pybabel compile -d lieux/locale -D django
 
 $(STAMP): pyproject.toml
 	@echo "→ Creating the virtual environment in $(VENV)"
@@ -55,7 +55,7 @@ lint: install ## ruff, mypy, the layer contract, and no missing migration
 	$(BIN)/lieux makemigrations --check --dry-run
 
 messages: install ## refresh the French catalogue after changing user-facing strings
-	cd lieux && ../$(BIN)/lieux makemessages -l fr -l en --no-obsolete --no-location
+	cd lieux && ../$(BIN)/lieux makemessages -l fr --no-obsolete --no-location
 
 bench: install ## benchmarks on PostgreSQL (BENCH_DATABASE_URL), figures printed and in bench/results/
 	$(BIN)/python -m bench

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
+    # Before allauth, so the project's own account pages override allauth's templates.
+    "lieux.web",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -48,7 +51,6 @@ INSTALLED_APPS = [
     "lieux.venues",
     "lieux.booking",
     "lieux.api",
-    "lieux.web",
     "lieux.demo",
 ]
 

@@ -105,7 +105,11 @@ class Recurrence:
 
 
 MAX_OCCURRENCES = 366
-_FREQ: dict[str, Literal[0, 1, 2, 3, 4, 5, 6]] = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY}
+_FREQ: dict[str, Literal[0, 1, 2, 3, 4, 5, 6]] = {
+    "daily": rrule.DAILY,
+    "weekly": rrule.WEEKLY,
+    "monthly": rrule.MONTHLY,
+}
 
 
 @dataclass(frozen=True)
