@@ -88,6 +88,9 @@ class Booking(models.Model):
             models.Index(fields=["resource", "starts_at"]),
             models.Index(fields=["venue", "starts_at"]),
             models.Index(fields=["booked_by", "starts_at"]),
+            models.Index(
+                fields=["hold_expires_at"], condition=Q(status="held"), name="booking_live_holds_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_starts"),

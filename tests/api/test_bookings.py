@@ -99,7 +99,7 @@ def test_a_booking_may_be_paid_by_one_of_the_members_organisations(as_member, me
 def test_paying_with_someone_elses_organisation_is_refused(as_member, stranger, room):
     coop = organisation("Coop Voisine", stranger)
     before = snapshot()
-    assert_error(as_member.post("/bookings", payload(organisation=coop.pk)), 403, "not_in_organisation")
+    assert_error(as_member.post("/bookings", payload(organisation=coop.pk)), 404, "unknown_organisation")
     assert snapshot() == before
 
 

@@ -46,9 +46,8 @@ def ensure_may_pay_for(actor, organisation: Organisation | None, *, staff: bool)
     if organisation is None or staff:
         return
     if not organisation.members.filter(pk=actor.pk).exists():
-        raise Forbidden(
-            _("You are not a member of %(org)s.") % {"org": organisation.name}, code="not_in_organisation"
-        )
+        # Same answer as an unknown organisation: trying ids must not reveal organisations' names.
+        raise NotFound(_("No such organisation."), code="unknown_organisation")
 
 
 def slot_problems(

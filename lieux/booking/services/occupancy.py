@@ -37,9 +37,13 @@ def lock_units(unit_ids: list[int]) -> None:
 
 def release_expired_holds(unit_ids: list[int]) -> None:
     """A hold past its expiry stops blocking as soon as someone else wants the slot."""
-    expired = Booking.objects.filter(
-        status=Status.HELD, hold_expires_at__lte=now(), occupancies__resource_id__in=unit_ids
-    ).values("pk")
+    expired = list(
+        Booking.objects.filter(
+            status=Status.HELD, hold_expires_at__lte=now(), occupancies__resource_id__in=unit_ids
+        ).values_list("pk", flat=True)
+    )
+    if not expired:  # the usual case: one indexed read, no write
+        return
     Occupancy.objects.filter(booking__in=expired).update(is_active=False)
     Booking.objects.filter(pk__in=expired).update(status=Status.EXPIRED, updated_at=now())
 

@@ -12,7 +12,7 @@ from lieux.booking.services import (
     move_booking,
     refuse_booking,
 )
-from lieux.core.errors import Forbidden
+from lieux.core.errors import Forbidden, NotFound
 from lieux.core.models import AuditEvent
 from lieux.venues.models import BookableBy
 from tests.factories import ResourceFactory, add_prices, at, future_day, organisation
@@ -195,8 +195,9 @@ def test_who_may_book(member, stranger, manager, venue):
 def test_booking_for_an_organisation_needs_membership_of_it(member, stranger, room):
     org = organisation("Coop Lilloise", member)
     assert book(member, room, (10,), (11,), organisation=org).organisation == org
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as caught:
         book(stranger, room, (12,), (13,), organisation=org)
+    assert "Coop Lilloise" not in str(caught.value.message)
 
 
 def test_price_estimate_uses_the_audience_and_cheapest_units(member, stranger, room):
