@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 
 from lieux.booking.models import Booking
@@ -23,6 +24,7 @@ def test_the_home_page_lists_the_venues_with_their_resources_for_anonymous_visit
     assert coroutine.resource_count == 1  # the inactive desk is not counted
 
 
+@override_settings(LANGUAGE_CODE="fr")
 def test_the_venue_page_shows_resources_prices_and_opening_hours(client, venue, room):
     room.tags = ["vidéoprojecteur", "tableau blanc"]
     room.save()
@@ -131,6 +133,7 @@ def test_personal_pages_ask_anonymous_visitors_to_log_in(client, venue, url):
     assert response["Location"].startswith(reverse("account_login"))
 
 
+@override_settings(LANGUAGE_CODE="fr")
 def test_the_language_switch_turns_the_pages_to_english(client, venue):
     french = client.get("/").content.decode()
     assert '<html lang="fr">' in french
@@ -142,7 +145,7 @@ def test_the_language_switch_turns_the_pages_to_english(client, venue):
     assert '<html lang="en">' in english
     assert "Tuesday 8 December 2026" in english
     french_again = client.get(f"/lieux/{venue.slug}/?date=2026-12-08", HTTP_COOKIE="django_language=fr")
-    assert "mardi 8 décembre 2026" in french_again.content.decode()
+    assert "mardi 8 décembre 2026" in french_again.content.decode().lower()
 
 
 def test_every_page_offers_a_skip_link_and_labels_its_language_buttons(client, venue):
