@@ -16,12 +16,13 @@ from lieux.venues import selectors as venue_selectors
 from lieux.venues.models import Audience, BookableBy, Resource
 
 
-def ensure_may_book(actor, resource: Resource) -> None:
+def ensure_may_book(actor, resource: Resource, *, staff: bool) -> None:
+    """`staff`: whether the actor staffs the resource's venue (callers already know it)."""
     if not resource.is_active:
         raise NotFound(_("No such resource."), code="unknown_resource")
     if resource.bookable_by == BookableBy.ANYONE:
         return
-    if venue_selectors.is_staff_of(actor, resource.venue_id):
+    if staff:
         return
     if resource.bookable_by == BookableBy.MEMBERS and venue_selectors.is_member_of(actor, resource.venue_id):
         return

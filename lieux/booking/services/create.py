@@ -35,8 +35,8 @@ def create_booking(
     """Book a resource. Confirmed at once, pending when the resource needs approval, or held for
     LIEUX_HOLD_MINUTES while the person completes it (`confirm_hold`). Raises BookingConflict (409) when
     the slot is taken, BookingInvalid (422) when it breaks a rule; writes nothing in either case."""
-    checks.ensure_may_book(actor, resource)
     staff = venue_selectors.is_staff_of(actor, resource.venue_id)
+    checks.ensure_may_book(actor, resource, staff=staff)
     checks.ensure_may_pay_for(actor, organisation, staff=staff)
     checks.ensure_valid_slot(resource, starts_at, ends_at, staff=staff)
     price = checks.estimate_price(actor, resource, starts_at, ends_at)
@@ -56,7 +56,7 @@ def create_booking(
             hold_expires_at=now() + timedelta(minutes=settings.LIEUX_HOLD_MINUTES) if hold else None,
             quoted_net_amount=price,
         )
-        occupy(booking, starts_at, ends_at)
+        occupy(booking, starts_at, ends_at, fresh=True)
         audit.record(
             f"booking.booking.{'held' if hold else 'created'}",
             booking,

@@ -35,7 +35,7 @@ def move_booking(
     end = ends_at or booking.ends_at
     moves = (start, end, new_resource.pk) != (booking.starts_at, booking.ends_at, booking.resource_id)
     if moves:
-        checks.ensure_may_book(actor, new_resource)
+        checks.ensure_may_book(actor, new_resource, staff=staff)
         checks.ensure_valid_slot(new_resource, start, end, staff=staff)
 
     def write() -> Booking:

@@ -80,9 +80,10 @@ def conflict_error(occupancy: Occupancy) -> BookingConflict:
     )
 
 
-def occupy(booking: Booking, start: datetime, end: datetime) -> None:
-    """Take the slot for `booking` (buffers included), replacing what it held before. Raises
-    BookingConflict when any covered unit is taken. Must run inside a transaction."""
+def occupy(booking: Booking, start: datetime, end: datetime, *, fresh: bool = False) -> None:
+    """Take the slot for `booking` (buffers included), replacing what it held before (nothing when
+    `fresh`, a booking created in this transaction). Raises BookingConflict when any covered unit is
+    taken. Must run inside a transaction."""
     resource = booking.resource
     span_start, span_end = start - resource.buffer_before, end + resource.buffer_after
     units = units_of(resource)
@@ -91,7 +92,8 @@ def occupy(booking: Booking, start: datetime, end: datetime) -> None:
     clash = find_conflict(units, span_start, span_end, ignore=booking.pk)
     if clash is not None:
         raise conflict_error(clash)
-    Occupancy.objects.filter(booking=booking).delete()
+    if not fresh:
+        Occupancy.objects.filter(booking=booking).delete()
     try:
         with transaction.atomic():
             Occupancy.objects.bulk_create(

@@ -48,8 +48,8 @@ def create_series(
     With the SKIP policy the free occurrences are booked and the others reported; with ALL_OR_NOTHING a
     single refused occurrence books none, and the error lists every refused one.
     """
-    checks.ensure_may_book(actor, resource)
     staff = venue_selectors.is_staff_of(actor, resource.venue_id)
+    checks.ensure_may_book(actor, resource, staff=staff)
     checks.ensure_may_pay_for(actor, organisation, staff=staff)
     if policy not in ConflictPolicy.values:
         raise BookingInvalid(_("Unknown conflict policy."), code="invalid_policy")
@@ -104,7 +104,7 @@ def create_series(
                             actor, resource, occurrence.start, occurrence.end
                         ),
                     )
-                    occupy(booking, occurrence.start, occurrence.end)
+                    occupy(booking, occurrence.start, occurrence.end, fresh=True)
             except BookingConflict as conflict:
                 result.skipped.append(Skipped(occurrence.local_start, conflict.code, str(conflict.message)))
                 continue
