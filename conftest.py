@@ -77,6 +77,16 @@ def member(venue):
 
 
 @pytest.fixture
+def other_member(venue):
+    """A member of the same venue as `member`, who must see only free/busy of `member`'s bookings."""
+    from tests.factories import UserFactory, add_role
+
+    user = UserFactory(email="voisine@example.org", first_name="Alix")
+    add_role(user, venue)
+    return user
+
+
+@pytest.fixture
 def stranger(db):
     from tests.factories import UserFactory
 

@@ -63,16 +63,6 @@ def as_other_manager(other_manager) -> ApiClient:
 
 
 @pytest.fixture
-def other_member(venue):
-    """A member of the same venue as `member`, who must see only free/busy of `member`'s bookings."""
-    from tests.factories import UserFactory, add_role
-
-    user = UserFactory(email="voisine@example.org", first_name="Alix")
-    add_role(user, venue)
-    return user
-
-
-@pytest.fixture
 def as_other_member(other_member) -> ApiClient:
     return client_for(other_member)
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from lieux.booking.services import create_booking
-from tests.factories import ResourceFactory, UserFactory, add_role, at, future_day
+from tests.factories import ResourceFactory, at, future_day
 
 DAY = future_day()  # a Tuesday one or two weeks ahead
 
@@ -28,13 +28,6 @@ def as_manager(manager) -> Client:
 @pytest.fixture
 def as_other_manager(other_manager) -> Client:
     return client_for(other_manager)
-
-
-@pytest.fixture
-def other_member(venue):
-    user = UserFactory(email="voisine@example.org", first_name="Alix")
-    add_role(user, venue)
-    return user
 
 
 @pytest.fixture
