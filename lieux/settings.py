@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "lieux.core",
     "lieux.accounts",
     "lieux.venues",
+    "lieux.billing",
+    "lieux.memberships",
     "lieux.booking",
     "lieux.api",
     "lieux.demo",

@@ -12,3 +12,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 
 # Tests assert the English source strings; tests/web/test_french_default.py checks the French default.
 LANGUAGE_CODE = "en"
+LIEUX_DELIVER_INVOICES = False  # rendering is tested on its own; most tests only need the records

@@ -1,0 +1,1 @@
+"""Periodic billing jobs run by `lieux worker`: thin wrappers around services."""

@@ -1,0 +1,1 @@
+"""Periodic membership jobs run by `lieux worker`: thin wrappers around services."""
