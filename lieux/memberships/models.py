@@ -86,6 +86,9 @@ class PlanPrice(models.Model):
         ordering = ["plan", "starts_on"]
         constraints = [models.UniqueConstraint(fields=["plan", "starts_on"], name="one_price_per_step")]
 
+    def __str__(self) -> str:
+        return f"{self.net_amount} € from {self.starts_on}"
+
 
 class CreditType(models.Model):
     """A kind of booking credit, e.g. "meeting-room hours" or "coworking days"."""
@@ -115,6 +118,9 @@ class CreditRate(models.Model):
             models.UniqueConstraint(fields=["credit_type", "resource"], name="one_credit_rate_per_resource")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.credits_per_hour}/h"
+
 
 class Rollover(models.TextChoices):
     RESET = "reset", _("Reset each period")
@@ -136,6 +142,9 @@ class CreditGrant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "credit_type"], name="one_grant_per_credit_type")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.credit_type_id}"
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -204,6 +213,9 @@ class SubscriptionEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return self.kind
+
 
 class SubscriptionInvoice(models.Model):
     """One invoice per (subscription, period): the unique constraint is what makes the billing run safe
@@ -220,6 +232,9 @@ class SubscriptionInvoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscription", "period_start"], name="one_invoice_per_period")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}@{self.period_start}"
 
 
 class CreditLot(models.Model):
@@ -246,6 +261,9 @@ class CreditLot(models.Model):
         ]
         indexes = [models.Index(fields=["person", "credit_type", "expires_on"])]
 
+    def __str__(self) -> str:
+        return self.source_key
+
 
 class CreditEntryKind(models.TextChoices):
     GRANT = "grant", _("Granted")
@@ -269,6 +287,9 @@ class CreditEntry(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["reference"])]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity}"
+
 
 class HelloAssoOrder(models.Model):
     """A HelloAsso order already recorded: re-running an import finds it here and changes nothing."""
@@ -282,3 +303,6 @@ class HelloAssoOrder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["venue", "order_id"], name="helloasso_order_once")]
+
+    def __str__(self) -> str:
+        return self.order_id

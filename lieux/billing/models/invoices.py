@@ -110,6 +110,9 @@ class InvoiceSeries(models.Model):
             models.UniqueConstraint(fields=["venue", "kind", "year"], name="one_series_per_venue_kind_year")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.venue_id}/{self.kind}/{self.year}: {self.last_number}"
+
 
 class Invoice(models.Model):
     venue = models.ForeignKey("venues.Venue", on_delete=models.PROTECT, related_name="invoices")
@@ -126,7 +129,7 @@ class Invoice(models.Model):
     )
     # A caller-chosen key ("booking:42", "subscription:7:2026-12") so that retrying a sale never invoices
     # it twice; the unique constraint is the guarantee, not the caller's care.
-    source_key = models.CharField(max_length=120, null=True, blank=True)
+    source_key = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001 - NULLs never collide
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
     )
@@ -140,7 +143,7 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(default=now)
 
     # Set when issued, then frozen.
-    number = models.CharField(_("number"), max_length=35, null=True, blank=True)
+    number = models.CharField(_("number"), max_length=35, null=True, blank=True)  # noqa: DJ001 - drafts: NULL
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
@@ -199,18 +202,6 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft #%(id)s") % {"id": self.pk}
 
-    @property
-    def is_issued(self) -> bool:
-        return self.status == InvoiceStatus.ISSUED
-
-    @property
-    def is_credit_note(self) -> bool:
-        return self.kind == DocumentKind.CREDIT_NOTE
-
-    @property
-    def is_business(self) -> bool:
-        return self.buyer.get("kind") == BuyerKind.BUSINESS
-
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         # The database refuses it too (migration 0002); this gives a clear error first.
         if self.pk and type(self).objects.filter(pk=self.pk, status=InvoiceStatus.ISSUED).exists():
@@ -223,6 +214,18 @@ class Invoice(models.Model):
         if self.is_issued:
             raise PermissionError(f"invoice {self.number} is issued: it cannot be deleted")
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == InvoiceStatus.ISSUED
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == DocumentKind.CREDIT_NOTE
+
+    @property
+    def is_business(self) -> bool:
+        return self.buyer.get("kind") == BuyerKind.BUSINESS
 
 
 class InvoiceLine(models.Model):
@@ -248,6 +251,9 @@ class InvoiceLine(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position")]
 
+    def __str__(self) -> str:
+        return self.description
+
 
 class InvoiceDocument(models.Model):
     """The rendered PDF/A-3 with its Factur-X XML, written once after the invoice is issued."""
@@ -258,6 +264,9 @@ class InvoiceDocument(models.Model):
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=now)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"PDF {self.invoice_id}"
 
 
 class PeriodClosing(models.Model):
@@ -287,3 +296,6 @@ class PeriodClosing(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["venue", "period_start"], name="one_closing_per_period"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start} → {self.period_end}"

@@ -31,7 +31,7 @@ class Payment(models.Model):
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=140, blank=True)
     # Provider-side id (Stripe PaymentIntent, HelloAsso payment, SEPA end-to-end id): one row per id.
-    external_id = models.CharField(max_length=140, null=True, blank=True)
+    external_id = models.CharField(max_length=140, null=True, blank=True)  # noqa: DJ001 - NULLs never collide
     reverses = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
     )
@@ -49,6 +49,9 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["method", "external_id"], name="payment_external_id_once"),
             models.CheckConstraint(condition=~models.Q(amount=0), name="payment_not_zero"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € ({self.method})"
 
 
 class MandateStatus(models.TextChoices):
@@ -101,6 +104,9 @@ class DirectDebitBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    def __str__(self) -> str:
+        return self.message_id
+
 
 class DirectDebitStatus(models.TextChoices):
     ANNOUNCED = "announced", _("Pre-notified")
@@ -137,6 +143,9 @@ class DirectDebit(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.end_to_end_id
+
 
 class PaymentAttempt(models.Model):
     """An online charge, written before the provider is called. Its idempotency key is derived from the
@@ -157,6 +166,9 @@ class PaymentAttempt(models.Model):
             models.UniqueConstraint(fields=["invoice", "provider", "attempt_no"], name="payment_attempt_once")
         ]
 
+    def __str__(self) -> str:
+        return self.idempotency_key
+
 
 class ProviderEvent(models.Model):
     """A webhook event, stored in the transaction that applies it: a second delivery finds it and stops."""
@@ -172,6 +184,9 @@ class ProviderEvent(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")]
 
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"
+
 
 class Reminder(models.Model):
     """An overdue reminder sent for an invoice; one per level, so the schedule never sends one twice."""
@@ -182,3 +197,6 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["invoice", "level"], name="one_reminder_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}#{self.level}"

@@ -171,8 +171,8 @@ SEALED_FIELDS = (
     "gross_amount",
 )  # fmt: skip
 SEALED_LINE_FIELDS = (
-    "position", "description", "quantity", "unit", "unit_net_amount", "vat_rate", "vat_category", "net_amount",
-    "service_from", "service_to",
+    "position", "description", "quantity", "unit", "unit_net_amount", "vat_rate", "vat_category",
+    "net_amount", "service_from", "service_to",
 )  # fmt: skip
 
 
