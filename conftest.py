@@ -111,3 +111,27 @@ def other_manager(other_venue):
     user = UserFactory(email="gestion-baraka@example.org", first_name="Noor")
     add_role(user, other_venue, Role.MANAGER)
     return user
+
+
+@pytest.fixture
+def flushable_legal_records(transactional_db):
+    """A transactional test ends with a flush, which SQLite runs as DELETEs that the immutability triggers
+    (billing migration 0002) refuse for issued invoices. Empty the tables with the triggers lifted, then
+    put them back. PostgreSQL flushes with TRUNCATE, which row triggers do not see."""
+    yield
+    from importlib import import_module
+
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite":
+        return
+    connections.close_all()
+    guards = import_module("lieux.billing.migrations.0002_immutable_records")
+    with connection.schema_editor() as editor:
+        guards.uninstall(None, editor)
+    try:
+        call_command("flush", interactive=False, verbosity=0)
+    finally:
+        with connection.schema_editor() as editor:
+            guards.install(None, editor)

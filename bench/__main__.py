@@ -1,4 +1,4 @@
-"""python -m bench [--scale 0.1] [--only availability booking feed] …  (see bench/README.md)"""
+"""python -m bench [--scale 0.1] [--only availability booking feed billing] …  (see bench/README.md)"""
 
 import argparse
 import os
@@ -8,7 +8,7 @@ import time
 from bench import db
 from bench.report import Report, machine
 
-PARTS = ("availability", "booking", "feed")
+PARTS = ("availability", "booking", "feed", "billing")
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -28,12 +28,22 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     # PostgreSQL and the clients); beyond four threads per process, the GIL only adds queueing.
     parser.add_argument("--workers", type=int, default=max(2, cores), help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--billing-workers", type=int, default=cores, help="processes sharing the venues of the billing run"
+    )
+    parser.add_argument(
+        "--run-seconds", type=float, default=600, help="time bound of the billing run (max 3600)"
+    )
+    parser.add_argument("--issuers", type=int, default=8, help="threads issuing one venue's drafts")
+    parser.add_argument("--issue-drafts", type=int, default=2000, help="drafts the issuing threads share")
+    parser.add_argument("--pdfs", type=int, default=100, help="invoices rendered to PDF")
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 2:
         parser.error("--scale must be in (0, 2]")
-    if not 0 < args.seconds <= 120 or not 0 < args.max_seconds <= 600:
-        parser.error("--seconds must be in (0, 120] and --max-seconds in (0, 600]")
-    if min(args.samples, args.feeds, args.clients, args.rooms, args.workers, args.threads) < 1:
+    if not 0 < args.seconds <= 120 or not 0 < args.max_seconds <= 600 or not 0 < args.run_seconds <= 3600:
+        parser.error("--seconds must be in (0, 120], --max-seconds in (0, 600], --run-seconds in (0, 3600]")
+    counts = (args.samples, args.feeds, args.clients, args.rooms, args.workers, args.threads)
+    if min(*counts, args.billing_workers, args.issuers, args.issue_drafts, args.pdfs) < 1:
         parser.error("counts must be positive")
     return args
 
@@ -48,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     db.setup_django(url)
     db.migrate()
 
-    from bench import availability, booking_api, feed, generate
+    from bench import availability, billing, booking_api, feed, generate
 
     dataset = generate.ensure_dataset(url, scale=args.scale, seed=args.seed, force=args.regenerate)
     report = Report()
@@ -70,6 +80,28 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "feed" in args.only:
         feed.run(url, dataset, report, samples=args.feeds, max_seconds=args.max_seconds, seed=args.seed)
+    figures = billing.Figures()
+    if "billing" in args.only:
+        billing.run_billing_run(
+            url,
+            report,
+            figures,
+            scale=args.scale,
+            seed=args.seed,
+            workers=args.billing_workers,
+            seconds=args.run_seconds,
+        )
+        billing.run_issuance(
+            url,
+            report,
+            figures,
+            threads=args.issuers,
+            drafts=args.issue_drafts,
+            seconds=min(args.seconds, 120),
+        )
+        billing.run_rendering(
+            url, report, figures, count=args.pdfs, max_seconds=args.max_seconds, seed=args.seed
+        )
 
     context = {
         "data set": (
@@ -85,12 +117,20 @@ def main(argv: list[str] | None = None) -> int:
             f"gunicorn {args.workers} workers × {args.threads} threads, client and server on this machine"
         ),
     }
+    if "billing" in args.only:
+        context["billing"] = (
+            f"{figures.billing_run.get('subscriptions', 0):,} active monthly subscriptions, "
+            f"{args.billing_workers} billing process(es); {args.issuers} issuing threads on one venue; "
+            f"{args.pdfs} invoices rendered"
+        )
     print()
     print(report.text_table())
     print()
     print("\n".join(report.details))
     paths = report.write(machine(url), context, dataset.scale)
-    print(f"\nWritten to {paths[0]} and {paths[1].name}; total {time.perf_counter() - started:.0f}s")
+    if "billing" in args.only:
+        paths += billing.write_json(figures, {**machine(url), **context})
+    print(f"\nWritten to {', '.join(str(p) for p in paths)}; total {time.perf_counter() - started:.0f}s")
     if not report.correct:
         print("A correctness check failed (see the rows with an exact target).", file=sys.stderr)
         return 1

@@ -79,7 +79,8 @@ KIND_WEIGHT = {"room": 1.6, "hall": 0.8, "part": 1.2, "desk": 1.0, "equipment": 
 NULL = "\\N"  # COPY's text format for NULL
 BOOKING_COLUMNS = (
     "id, title, notes, starts_at, ends_at, status, hold_expires_at, quoted_net_amount, created_at, "
-    "updated_at, cancelled_at, status_reason, booked_by_id, organisation_id, series_id, resource_id, venue_id"
+    "updated_at, cancelled_at, status_reason, booked_by_id, organisation_id, series_id, resource_id, "
+    "venue_id, credits_used"
 )
 
 
@@ -459,7 +460,7 @@ def _booking_rows(rng: random.Random, size: Size, network: Network, first_day: d
                 f"{rng.choice(TITLES)}\t\t{stamp(day, start)}\t{stamp(day, start + minutes)}\t"
                 f"{status}\t{NULL}\t"
                 f"{cents // 100}.{cents % 100:02d}\t{created}\t{created}\t{cancelled}\t{reason}\t"
-                f"{people[rng.randrange(len(people))]}\t{NULL}\t{NULL}\t{unit.pk}\t{unit.venue_pk}\n"
+                f"{people[rng.randrange(len(people))]}\t{NULL}\t{NULL}\t{unit.pk}\t{unit.venue_pk}\t0\n"
             )
         made += count
         if made >= next_report:

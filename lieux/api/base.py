@@ -134,4 +134,4 @@ def paginate(
     }
 
 
-from lieux.api import booking, venues  # noqa: E402,F401 - registers the routers on `api`
+from lieux.api import billing, booking, memberships, venues  # noqa: E402,F401 - registers the routers on `api`

@@ -9,3 +9,7 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from lieux.booking import tasks  # noqa: F401 - registers the periodic jobs
+        from lieux.booking.services import billing, desks
+
+        billing.register()
+        desks.register()

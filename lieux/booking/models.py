@@ -1,4 +1,5 @@
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -75,6 +76,20 @@ class Booking(models.Model):
     quoted_net_amount = models.DecimalField(
         _("estimated price excl. VAT"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # Booking credits spent on it (memberships ledger, reference "booking:<id>") and what is left to bill:
+    # the uncovered share of the quoted price. None when the booking has no price.
+    credits_used = models.DecimalField(_("credits used"), max_digits=8, decimal_places=2, default=Decimal(0))
+    billable_net_amount = models.DecimalField(
+        _("billable excl. VAT"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    # A fixed-desk subscription's booking of its desk: kept in step with the subscription, not by hand.
+    subscription = models.ForeignKey(
+        "memberships.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="desk_bookings",
+    )
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -137,6 +152,21 @@ class Occupancy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} [{self.starts_at}, {self.ends_at})"
+
+
+class BookingInvoice(models.Model):
+    """The invoice of a booking's billable remainder: one at most, so the billing run never bills twice."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="invoice_link")
+    invoice = models.OneToOneField("billing.Invoice", on_delete=models.PROTECT, related_name="booking_link")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = _("booking invoice")
+        verbose_name_plural = _("booking invoices")
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} → {self.invoice_id}"
 
 
 def new_feed_token() -> str:

@@ -595,7 +595,9 @@ MONS_FABRICA = VenueSpec(
     legal_name="Association Mons Fabrica",
     legal_form="Association loi 1901",
     siret="84417095100017",
-    vat_status="liable",  # sells machine time and trainings to artisans and companies above the threshold
+    # Its members' workshop access is exempt (art. 261-7-1° a); machine time and trainings sold to artisans
+    # and companies are taxed.
+    vat_status="exempt_members",
     vat_number="FR05844170951",
     street="2 rue du Fort",
     postcode="59370",

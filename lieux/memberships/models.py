@@ -1,8 +1,8 @@
 """Offers (plans and their price steps), subscriptions with their event log, and booking credits.
 
-A subscription moves through an explicit state machine (rules.TRANSITIONS); every transition, invoice and
-payment is written to SubscriptionEvent. Credits are lots granted per period and consumed through a
-ledger, so a balance is always the sum of its entries and can be explained line by line.
+A subscription moves through an explicit state machine (rules.states.TRANSITIONS); every transition,
+invoice and payment is written to SubscriptionEvent. Credits are lots granted per period and consumed
+through a ledger, so a balance is always the sum of its entries and can be explained line by line.
 """
 
 from decimal import Decimal
@@ -170,6 +170,10 @@ class Subscription(models.Model):
     trial_ends_on = models.DateField(null=True, blank=True)
     current_period_start = models.DateField()
     current_period_end = models.DateField(help_text=_("Last day of the current period (inclusive)"))
+    # Periods are counted from this day (rules.periods): the start date, the day after a trial, the day a
+    # paused subscription resumed after its period, or the first day of a plan with another interval.
+    # Empty on rows written without it: the first paid day then applies.
+    billing_anchor_on = models.DateField(_("periods counted from"), null=True, blank=True)
     commitment_ends_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     paused_on = models.DateField(null=True, blank=True)

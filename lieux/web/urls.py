@@ -1,12 +1,13 @@
 from django.urls import path
 
-from lieux.web import feeds, views
+from lieux.web import billing_views, feeds, membership_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("lieux/<slug:venue_slug>/", views.venue_detail, name="venue"),
     path("lieux/<slug:venue_slug>/abonnement/", views.subscribe, name="venue_subscribe"),
+    path("lieux/<slug:venue_slug>/formules/", membership_views.venue_plans, name="venue_plans"),
     path("lieux/<slug:venue_slug>/<slug:resource_slug>/", views.resource_detail, name="resource"),
     path(
         "lieux/<slug:venue_slug>/<slug:resource_slug>/abonnement/",
@@ -24,6 +25,53 @@ urlpatterns = [
         "gestion/<slug:venue_slug>/ressources/<slug:resource_slug>/",
         views.manage_resource,
         name="manage_resource",
+    ),
+    # Member portal: subscriptions, credits, invoices.
+    path("compte/abonnements/", membership_views.my_subscriptions, name="my_subscriptions"),
+    path("compte/abonnements/<int:pk>/", membership_views.my_subscription, name="my_subscription"),
+    path("compte/abonnements/<int:pk>/changer/", membership_views.change_plan, name="change_plan"),
+    path(
+        "compte/abonnements/<int:pk>/resilier/",
+        membership_views.cancel_subscription,
+        name="cancel_subscription",
+    ),
+    path("compte/abonnements/<int:pk>/reprendre/", membership_views.undo_cancel, name="undo_cancel"),
+    path("compte/formules/<int:plan_pk>/", membership_views.subscribe, name="subscribe_plan"),
+    path("compte/credits/", membership_views.my_credits, name="my_credits"),
+    path("compte/factures/", billing_views.my_invoices, name="my_invoices"),
+    path("compte/factures/<int:pk>/", billing_views.my_invoice, name="my_invoice"),
+    path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
+    # A venue team's money screens.
+    path("gestion/<slug:venue_slug>/formules/", membership_views.manage_plans, name="manage_plans"),
+    path(
+        "gestion/<slug:venue_slug>/formules/nouvelle/", membership_views.manage_plan, name="manage_plan_new"
+    ),
+    path("gestion/<slug:venue_slug>/formules/<int:pk>/", membership_views.manage_plan, name="manage_plan"),
+    path(
+        "gestion/<slug:venue_slug>/abonnements/",
+        membership_views.manage_subscriptions,
+        name="manage_subscriptions",
+    ),
+    path(
+        "gestion/<slug:venue_slug>/abonnements/<int:pk>/",
+        membership_views.manage_subscription,
+        name="manage_subscription",
+    ),
+    path(
+        "gestion/<slug:venue_slug>/abonnements/<int:pk>/action/",
+        membership_views.manage_subscription_action,
+        name="manage_subscription_action",
+    ),
+    path("gestion/<slug:venue_slug>/credits/", membership_views.manage_credits, name="manage_credits"),
+    path("gestion/<slug:venue_slug>/factures/", billing_views.manage_invoices, name="manage_invoices"),
+    path("gestion/<slug:venue_slug>/factures/<int:pk>/", billing_views.manage_invoice, name="manage_invoice"),
+    path(
+        "gestion/<slug:venue_slug>/factures/<int:pk>/avoir/",
+        billing_views.manage_credit_note,
+        name="manage_credit_note",
+    ),
+    path(
+        "gestion/<slug:venue_slug>/facturation/", billing_views.manage_billing_run, name="manage_billing_run"
     ),
     # Secret-token iCalendar feeds (RFC 5545); see lieux/web/feeds.py.
     path("calendrier/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),

@@ -112,6 +112,17 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/bookings/{booking_id}/approve"),
     ("post", "/api/v1/bookings/{booking_id}/refuse"),
     ("post", "/api/v1/bookings/{booking_id}/confirm"),
+    ("get", "/api/v1/invoices"),
+    ("get", "/api/v1/invoices/{invoice_id}"),
+    ("get", "/api/v1/invoices/{invoice_id}/pdf"),
+    ("post", "/api/v1/invoices/{invoice_id}/credit-note"),
+    ("get", "/api/v1/plans"),
+    ("post", "/api/v1/plans"),
+    ("get", "/api/v1/plans/{plan_id}"),
+    ("get", "/api/v1/subscriptions"),
+    ("post", "/api/v1/subscriptions"),
+    ("get", "/api/v1/subscriptions/{subscription_id}"),
+    ("get", "/api/v1/credits"),
 }
 PUBLIC_OPERATIONS = {
     ("get", "/api/v1/venues"),

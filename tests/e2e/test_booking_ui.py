@@ -1,18 +1,16 @@
 """A member books a room in a real browser (Debian's chromium, driven by Playwright) against the live
 server, then finds the booking in their list, the room's week and the venue's day.
 
-Full-page screenshots land in test-artifacts/screenshots/ for people to look at. Without chromium the test
-is skipped with a message, unless LIEUX_REQUIRE_BROWSER is set (as in CI), where a missing browser fails.
+Full-page screenshots land in test-artifacts/screenshots/ for people to look at.
 """
 
-import os
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 
 from lieux.booking.services import approve_booking, create_booking
 from lieux.venues.models import OpeningHours, ResourceKind
+from tests.e2e.conftest import PASSWORD, TIMEOUT_MS, shoot
 from tests.factories import (
     ResourceFactory,
     UserFactory,
@@ -24,37 +22,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-PASSWORD = "motdepasse-solide"  # the factories' password
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        message = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("LIEUX_REQUIRE_BROWSER"):
-            pytest.fail(f"{message}, and LIEUX_REQUIRE_BROWSER asks for the browser tests to run.")
-        pytest.skip(message)
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the live server and the
-    # fixtures make from it are synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -125,13 +92,6 @@ def coroutine(transactional_db):
         if resource.approval_required and title != "Réparation vélos":
             approve_booking(actor=manager, booking=booking)
     return {"venue": venue, "ada": ada, "member": member, "monday": monday}
-
-
-def shoot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def test_a_member_books_a_room_and_finds_it_everywhere(chromium, live_server, coroutine):

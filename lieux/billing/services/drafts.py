@@ -108,8 +108,8 @@ def create_draft(
     try:
         with transaction.atomic():
             invoice.save()
-            for line in invoice_lines:
-                line.invoice = invoice
+            for invoice_line in invoice_lines:
+                invoice_line.invoice = invoice
             InvoiceLine.objects.bulk_create(invoice_lines)
     except IntegrityError:
         if source_key and (existing := Invoice.objects.filter(venue=venue, source_key=source_key).first()):

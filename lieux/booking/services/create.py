@@ -5,6 +5,7 @@ from django.conf import settings
 from lieux.accounts.models import Organisation
 from lieux.booking.models import Booking, Status
 from lieux.booking.services import checks
+from lieux.booking.services.credits import spend_credits
 from lieux.booking.services.occupancy import occupy
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
@@ -55,8 +56,12 @@ def create_booking(
             status=status,
             hold_expires_at=now() + timedelta(minutes=settings.LIEUX_HOLD_MINUTES) if hold else None,
             quoted_net_amount=price,
+            billable_net_amount=price,
         )
         occupy(booking, starts_at, ends_at, fresh=True)
+        spend_credits(booking, actor=actor)
+        if booking.credits_used:
+            booking.save(update_fields=["credits_used", "billable_net_amount"])
         audit.record(
             f"booking.booking.{'held' if hold else 'created'}",
             booking,
@@ -66,6 +71,7 @@ def create_booking(
             resource=resource.pk,
             start=starts_at.isoformat(),
             end=ends_at.isoformat(),
+            credits_used=str(booking.credits_used),
         )
         return booking
 

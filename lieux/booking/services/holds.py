@@ -4,6 +4,7 @@ from lieux.booking.errors import BookingStateError
 from lieux.booking.models import Booking, Status
 from lieux.booking.services import checks
 from lieux.booking.services.create import initial_status
+from lieux.booking.services.credits import give_back_credits
 from lieux.booking.services.occupancy import vacate
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
@@ -35,7 +36,8 @@ def confirm_hold(*, actor, booking: Booking) -> Booking:
 
 
 def expire_holds() -> int:
-    """Release every hold past its expiry. Idempotent; run by the worker every minute."""
+    """Release every hold past its expiry, and the credits it held. Idempotent; run by the worker every
+    minute."""
 
     def write() -> int:
         expired = list(
@@ -44,7 +46,8 @@ def expire_holds() -> int:
         for booking in expired:
             booking.status = Status.EXPIRED
             booking.updated_at = now()
-            booking.save(update_fields=["status", "updated_at"])
+            give_back_credits(booking)
+            booking.save(update_fields=["status", "updated_at", "credits_used", "billable_net_amount"])
             vacate(booking)
             audit.record("booking.booking.expired", booking, venue_id=booking.venue_id)
         return len(expired)

@@ -13,13 +13,16 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from lieux.booking.errors import BookingConflict
 from lieux.booking.models import Booking, Occupancy, Status
 from lieux.booking.rules import blocking_units
+from lieux.booking.services import credits
 from lieux.core.time import now
+from lieux.memberships.services import credits as credit_services
 from lieux.venues.models import Resource
 
 
@@ -46,6 +49,12 @@ def release_expired_holds(unit_ids: list[int]) -> None:
         return
     Occupancy.objects.filter(booking__in=expired).update(is_active=False)
     Booking.objects.filter(pk__in=expired).update(status=Status.EXPIRED, updated_at=now())
+    # Credits a lapsed hold had set aside go back to their lots (lots are locked after the resources).
+    for booking_id in Booking.objects.filter(pk__in=expired, credits_used__gt=0).values_list("pk", flat=True):
+        credit_services.refund_booking(reference=credits.reference(booking_id))
+    Booking.objects.filter(pk__in=expired, credits_used__gt=0).update(
+        credits_used=0, billable_net_amount=F("quoted_net_amount")
+    )
 
 
 def find_conflict(

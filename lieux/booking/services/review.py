@@ -2,6 +2,7 @@ from django.utils.translation import gettext as _
 
 from lieux.booking.errors import BookingNotFound, BookingStateError
 from lieux.booking.models import Booking, Status
+from lieux.booking.services.credits import give_back_credits
 from lieux.booking.services.occupancy import vacate
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
@@ -20,7 +21,11 @@ def _review(actor, booking: Booking, *, approve: bool, reason: str) -> Booking:
         current.status = Status.CONFIRMED if approve else Status.REFUSED
         current.status_reason = reason[:300]
         current.updated_at = now()
-        current.save(update_fields=["status", "status_reason", "updated_at"])
+        if not approve:
+            give_back_credits(current, actor=actor)
+        current.save(
+            update_fields=["status", "status_reason", "updated_at", "credits_used", "billable_net_amount"]
+        )
         if not approve:
             vacate(current)
         audit.record(

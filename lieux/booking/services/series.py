@@ -10,6 +10,7 @@ from lieux.booking.models import Booking, BookingSeries, ConflictPolicy
 from lieux.booking.rules import Recurrence, expand
 from lieux.booking.services import checks
 from lieux.booking.services.create import initial_status
+from lieux.booking.services.credits import spend_credits
 from lieux.booking.services.occupancy import occupy
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
@@ -87,6 +88,7 @@ def create_series(
             if problems:
                 result.skipped.append(Skipped(occurrence.local_start, problems[0][0], problems[0][1]))
                 continue
+            price = checks.estimate_price(actor, resource, occurrence.start, occurrence.end)
             try:
                 with transaction.atomic():  # a savepoint: one refused occurrence leaves the others
                     booking = Booking.objects.create(
@@ -100,11 +102,14 @@ def create_series(
                         starts_at=occurrence.start,
                         ends_at=occurrence.end,
                         status=status,
-                        quoted_net_amount=checks.estimate_price(
-                            actor, resource, occurrence.start, occurrence.end
-                        ),
+                        quoted_net_amount=price,
+                        billable_net_amount=price,
                     )
                     occupy(booking, occurrence.start, occurrence.end, fresh=True)
+                    # Occurrences are booked in date order, so the earliest ones spend the credits first.
+                    spend_credits(booking, actor=actor)
+                    if booking.credits_used:
+                        booking.save(update_fields=["credits_used", "billable_net_amount"])
             except BookingConflict as conflict:
                 result.skipped.append(Skipped(occurrence.local_start, conflict.code, str(conflict.message)))
                 continue
