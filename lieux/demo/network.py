@@ -486,6 +486,16 @@ LA_COROUTINE = VenueSpec(
             )
             for n in (1, 2, 3)
         ),
+        ResourceSpec(
+            "poste-resident-1",
+            "Poste résident 1",
+            "desk",
+            1,
+            "Poste fixe près de la fenêtre, caisson fermant à clé : loué au mois aux résident·es.",
+            ("écran 27 pouces", "caisson"),
+            prices=(Price("day", "12", "18"),),
+            rules=DESK_RULES,
+        ),
     ),
     slots=(
         Slot(

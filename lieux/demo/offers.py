@@ -200,7 +200,7 @@ SUBSCRIPTIONS = (
     SubscriptionSpec(
         "la-coroutine", "nomade", "ines@demo.lieux-communs.org", 2, organisation="Filature Numérique"
     ),
-    SubscriptionSpec("la-coroutine", "resident", "karim@demo.lieux-communs.org", 1, desk="poste-nomade-3"),
+    SubscriptionSpec("la-coroutine", "resident", "karim@demo.lieux-communs.org", 1, desk="poste-resident-1"),
     SubscriptionSpec("mons-fabrica", "adhesion", "mehdi@demo.lieux-communs.org", 8),
     SubscriptionSpec("mons-fabrica", "maker", "mehdi@demo.lieux-communs.org", 3),
     SubscriptionSpec("mons-fabrica", "maker", "thomas@demo.lieux-communs.org", 0),

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from stdnum.fr import siret
 
 from lieux.accounts.models import Organisation, User
+from lieux.billing.services import chain
 from lieux.booking.models import Booking, BookingSeries, Occupancy, Status
 from lieux.core.models import AuditEvent
 from lieux.core.time import now
@@ -110,7 +111,8 @@ def test_people_roles_and_the_paying_organisation(loaded):
 
 
 def test_bookings_around_today_never_overlap_and_keep_to_opening_hours(loaded):
-    bookings = list(Booking.objects.select_related("venue", "resource"))
+    # A resident's fixed desk is booked for the whole subscription, round the clock: checked apart.
+    bookings = list(Booking.objects.filter(subscription=None).select_related("venue", "resource"))
     assert len(bookings) >= 60
     moment = now()
     assert any(b.ends_at < moment for b in bookings) and any(b.starts_at > moment for b in bookings)
@@ -140,12 +142,25 @@ def test_it_prints_one_line_per_venue_and_the_logins(loaded):
     lines = loaded.splitlines()
     for venue in Venue.objects.all():
         (line,) = [line for line in lines if line.startswith(venue.name)]
-        resources, bookings = Resource.objects.filter(venue=venue).count(), venue.bookings.count()
+        resources = Resource.objects.filter(venue=venue).count()
+        bookings = venue.bookings.filter(subscription=None).count()  # fixed desks come with the offers
         assert f" {resources} " in line and f" {bookings} " in line
     for login in logins():
         assert login.email in loaded
     assert len(logins()) == 1 + 2 * 3 + len(data.PEOPLE)
     assert data.PASSWORD in loaded
+
+
+def test_the_offers_are_sold_invoiced_and_paid_through_the_platform(loaded):
+    for venue in Venue.objects.all():
+        assert venue.plans.filter(is_active=True).count() >= 2
+        assert venue.invoices.filter(status="issued", kind="invoice").exists()
+        assert venue.invoices.filter(status="issued", kind="credit_note").count() == 1
+        assert venue.payments.exists()
+    desk = Booking.objects.get(subscription__plan__slug="resident")
+    assert desk.resource.slug == "poste-resident-1" and desk.status == Status.CONFIRMED
+    assert list(chain.verify()) == [], "the demo invoices keep an intact chain"
+    assert "Offres" in loaded or "Offers" in loaded
 
 
 def test_a_week_of_holidays_skips_its_bookings_without_failing(db, monkeypatch):
