@@ -373,22 +373,10 @@ def _page_for(invoice) -> str:
 
 
 def _platform_renderer():
-    """(callable(invoice) → PDF bytes, its name), or (None, why not)."""
-    try:
-        from lieux.billing.services import delivery
+    """(callable(invoice) → its stored PDF/A-3 + Factur-X document, its name)."""
+    from lieux.billing.services import delivery
 
-        if hasattr(delivery, "document_for"):
-            return delivery.document_for, "lieux.billing.services.delivery.document_for"
-    except ImportError:
-        pass
-    try:
-        from lieux.billing.documents import pdf
-    except ImportError as error:
-        return None, f"no renderer in the platform yet ({error})"
-    for name in ("render_invoice", "render", "render_pdf"):
-        if callable(getattr(pdf, name, None)):
-            return getattr(pdf, name), f"lieux.billing.documents.pdf.{name}"
-    return None, "lieux.billing.documents.pdf has no render function"
+    return delivery.document_for, "lieux.billing.services.delivery.document_for"
 
 
 def _timed(render, invoices: list, max_seconds: float) -> tuple[list[float], list[int]]:

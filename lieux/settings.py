@@ -175,6 +175,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # How long a booking hold keeps its slot while the member completes it.
 LIEUX_HOLD_MINUTES = int(os.environ.get("LIEUX_HOLD_MINUTES", "15"))
 
+# Online payment through Stripe (card and SEPA debit). Both empty: the provider is disabled.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,8 @@ answers 404 exactly like a number never issued. Crediting is for the venue's sta
 is issued by the billing service, under the venue's issuing lock.
 """
 
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -16,14 +18,17 @@ from ninja import Query, Router, Schema, Status
 from pydantic import AfterValidator, Field
 
 from lieux.api.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, api, caller, paginate
-from lieux.api.schemas import DbId, ErrorOut, Input, Slug, ValidationErrorOut, _no_nul
+from lieux.api.schemas import Day, DbId, ErrorOut, Input, Slug, ValidationErrorOut, _no_nul
 from lieux.api.venues import venue_filter
-from lieux.billing import selectors
-from lieux.billing.models import DocumentKind, Invoice, InvoiceStatus
+from lieux.billing import payment_selectors, selectors
+from lieux.billing.models import DocumentKind, Invoice, InvoiceStatus, Payment, PaymentMethod
 from lieux.billing.rules import FRENCH_VAT_RATES
 from lieux.billing.services.credit_notes import issue_credit_note
 from lieux.billing.services.drafts import DraftLine
-from lieux.core.errors import Conflict, Forbidden
+from lieux.billing.services.payments import balance, record_payment
+from lieux.core.errors import Conflict, Forbidden, ValidationError
+from lieux.core.money import cents
+from lieux.core.time import now
 from lieux.venues import selectors as venue_selectors
 
 router = Router(tags=["Invoices"])
@@ -113,6 +118,16 @@ class InvoiceOut(InvoiceSummaryOut):
     reason: str
     lines: list[InvoiceLineOut]
     credit_notes: list[DocumentBriefOut] = Field(description="Issued credit notes correcting this invoice.")
+    paid_amount: str | None = Field(
+        description="Payments received net of their reversals; null for a draft or a credit note."
+    )
+    balance_due: str | None = Field(
+        description="Total minus credit notes minus payments (negative when overpaid); null for a draft or a "
+        "credit note."
+    )
+    settlement: str | None = Field(
+        description="`unpaid`, `partial`, `paid` or `overpaid`; null for a draft or a credit note."
+    )
 
 
 class InvoicePageOut(Schema):
@@ -196,6 +211,18 @@ def invoice_detail(invoice: Invoice) -> dict[str, Any]:
             for line in invoice.lines.all()
         ],
         "credit_notes": [document_brief(note) for note in notes],
+        **settlement_of(invoice),
+    }
+
+
+def settlement_of(invoice: Invoice) -> dict[str, Any]:
+    if not payment_selectors.settles(invoice):
+        return {"paid_amount": None, "balance_due": None, "settlement": None}
+    current = balance(invoice)
+    return {
+        "paid_amount": str(cents(current.paid)),
+        "balance_due": str(cents(current.due)),
+        "settlement": current.state,
     }
 
 
@@ -302,6 +329,125 @@ def credit_invoice(request: HttpRequest, invoice_id: DbId, payload: CreditNoteIn
         ]
     note = issue_credit_note(invoice, reason=payload.reason, lines=lines, actor=user)
     return Status(201, invoice_detail(selectors.invoice_for(user, note.pk)))
+
+
+# --- Payments --------------------------------------------------------------------------------------------
+
+PaymentAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+PaymentReference = Annotated[str, Len(0, 140), AfterValidator(_no_nul)]
+ExternalId = Annotated[str, Len(1, 140), AfterValidator(_no_nul)]
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+Month = Annotated[str, Field(pattern=MONTH.pattern, description="A month, `YYYY-MM`.", examples=["2026-12"])]
+
+
+class PaymentIn(Input):
+    amount: PaymentAmount = Field(
+        description='Euros received, e.g. `"40.00"`; less than due is a partial payment.'
+    )
+    method: PaymentMethod = Field(description="`transfer`, `cheque`, `cash`, `card_terminal`, …")
+    received_on: Day = Field(description="The day the money was received, at the latest today.")
+    reference: PaymentReference = Field("", description="Cheque number, bank statement line…")
+    external_id: ExternalId | None = Field(
+        None, description="An id from the payment's source: the same one sent again records nothing new."
+    )
+
+
+class PaymentOut(Schema):
+    id: int
+    invoice: DocumentBriefOut
+    venue: str
+    method: str
+    amount: str = Field(description="Negative for a reversal (bounced cheque, refund, returned debit).")
+    received_on: str
+    reference: str
+    reverses: int | None = Field(description="For a reversal: the id of the payment it undoes.")
+    reason: str
+    created_at: str
+
+
+class RecordedPaymentOut(PaymentOut):
+    balance_due: str = Field(description="What is left to pay on the invoice after this payment.")
+    settlement: str = Field(description="`unpaid`, `partial`, `paid` or `overpaid`.")
+
+
+class PaymentPageOut(Schema):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[PaymentOut]
+
+
+def payment_out(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.pk,
+        "invoice": document_brief(payment.invoice),
+        "venue": payment.venue.slug,
+        "method": payment.method,
+        "amount": str(cents(payment.amount)),
+        "received_on": payment.received_on.isoformat(),
+        "reference": payment.reference,
+        "reverses": payment.reverses_id,
+        "reason": payment.reason,
+        "created_at": payment.created_at.isoformat(),
+    }
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response={201: RecordedPaymentOut, **ERRORS},
+    summary="Record a payment",
+    description="Record money received for an issued invoice (a transfer, a cheque, cash, a card terminal "
+    "payment…); a partial payment leaves the rest due. For the team of the invoice's venue: 403 "
+    "`not_venue_staff` for the buyer, 404 for anyone else. 409 `not_issued` for a draft or a credit "
+    "note; 422 for a zero or negative amount or a date after today (`received_in_future`). With an "
+    "`external_id`, the same payment sent twice is recorded once. A refused request writes nothing.",
+)
+def create_payment(request: HttpRequest, invoice_id: DbId, payload: PaymentIn):
+    user = caller(request)
+    invoice = selectors.invoice_for(user, invoice_id)
+    if not venue_selectors.is_staff_of(user, invoice.venue_id):
+        raise Forbidden(_("Only the venue's team may record a payment."), code="not_venue_staff")
+    if payload.received_on > now().astimezone(invoice.venue.tz).date():
+        raise ValidationError(
+            _("A payment cannot be received after today."), code="received_in_future", field="received_on"
+        )
+    payment = record_payment(
+        invoice,
+        amount=payload.amount,
+        method=str(payload.method),
+        received_on=payload.received_on,
+        reference=payload.reference.strip(),
+        external_id=payload.external_id,
+        recorded_by=user,
+    )
+    current = balance(invoice)
+    return Status(
+        201,
+        {**payment_out(payment), "balance_due": str(cents(current.due)), "settlement": current.state},
+    )
+
+
+@router.get(
+    "/payments",
+    response={200: PaymentPageOut, **ERRORS},
+    summary="List payments",
+    description="Payments and reversals the caller may read: every one of the venues they manage or staff, "
+    "and those made on documents issued to them or to their organisations. Filter by `venue` (slug) and "
+    "`month` (`YYYY-MM`, by date received). Newest first; paginated with `limit` (at most 200) and `offset`.",
+)
+def list_payments(
+    request: HttpRequest,
+    venue: Slug | None = None,
+    month: Month | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+):
+    first = None
+    if month is not None:
+        year, number = (int(part) for part in month.split("-"))
+        first = date(year, number, 1)
+    payments = payment_selectors.visible_payments(caller(request), venue=venue_filter(venue), month=first)
+    return paginate(request, payments, limit=limit, offset=offset, serialize=payment_out)
 
 
 api.add_router("", router)

@@ -9,6 +9,7 @@ from lieux.core.schedule import every
 from lieux.core.time import now
 from lieux.memberships.services import credits as credit_services
 from lieux.memberships.services.billing_run import run_billing
+from lieux.memberships.services.past_due import sync_past_due
 
 log = logging.getLogger("lieux.billing_run")
 
@@ -33,3 +34,9 @@ def run_current_month_billing() -> str:
     today = now().astimezone(ZoneInfo(settings.TIME_ZONE)).date()
     report = run_billing(period=today.replace(day=1), progress=log.info)
     return report.summary()[0]
+
+
+# Subscriptions follow their payers' overdue invoices (the venue's grace days counted), daily.
+@every(24 * 3600, "memberships.sync_past_due")
+def sync_past_due_subscriptions() -> tuple[int, int]:
+    return sync_past_due()

@@ -27,6 +27,7 @@ from lieux.venues.models import Venue
 from lieux.web import charts
 from lieux.web.forms_billing import BillingRunForm, CreditNoteForm, InvoiceFilterForm, add_service_error
 from lieux.web.pages import FORM_INVALID, page_of, query_without_page, staffed_venue, viewer
+from lieux.web.settlement import invoice_settlement, member_settlement, with_balances
 
 INVOICES_PAGE = 25
 VENUE_INVOICES_PAGE = 50
@@ -77,6 +78,7 @@ def my_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         "invoice": invoice,
         "credit_notes": list(selectors.credit_notes_of(invoice).filter(status=InvoiceStatus.ISSUED)),
         "tab": "invoices",
+        "settlement": member_settlement(invoice),
     }
     return render(request, "web/member/invoice.html", context)
 
@@ -128,7 +130,9 @@ def manage_invoices(request: HttpRequest, venue_slug: str) -> HttpResponse:
     context = {
         "venue": venue,
         "form": form,
-        "page": page_of(request, selectors.venue_invoices(venue, **filters), VENUE_INVOICES_PAGE),
+        "page": with_balances(
+            page_of(request, selectors.venue_invoices(venue, **filters), VENUE_INVOICES_PAGE)
+        ),
         "query": query_without_page(request),
         "chart": chart,
         "totals": totals,
@@ -151,7 +155,13 @@ def _single_rate(invoice: Invoice) -> Decimal | None:
 
 
 def _invoice_page(
-    request: HttpRequest, venue: Venue, invoice: Invoice, *, credit_form=None, status: int = 200
+    request: HttpRequest,
+    venue: Venue,
+    invoice: Invoice,
+    *,
+    credit_form=None,
+    status: int = 200,
+    **settlement_forms,
 ) -> HttpResponse:
     creditable = invoice.is_issued and invoice.kind == DocumentKind.INVOICE
     credited = credited_amount(invoice) if creditable else Decimal(0)
@@ -163,6 +173,7 @@ def _invoice_page(
         "creditable": creditable and credited < invoice.gross_amount,
         "tab": "invoices",
         "credit_form": credit_form or CreditNoteForm(partial_allowed=_single_rate(invoice) is not None),
+        **invoice_settlement(invoice, today=now().astimezone(venue.tz).date(), **settlement_forms),
     }
     return render(request, "web/manage/invoice.html", context, status=status)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lieux.web import billing_views, feeds, membership_views, views
+from lieux.web import billing_views, feeds, membership_views, money_views, payment_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -40,6 +40,7 @@ urlpatterns = [
     path("compte/credits/", membership_views.my_credits, name="my_credits"),
     path("compte/factures/", billing_views.my_invoices, name="my_invoices"),
     path("compte/factures/<int:pk>/", billing_views.my_invoice, name="my_invoice"),
+    path("compte/factures/<int:pk>/payer/", payment_views.pay_online, name="pay_online"),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     # A venue team's money screens.
     path("gestion/<slug:venue_slug>/formules/", membership_views.manage_plans, name="manage_plans"),
@@ -73,6 +74,33 @@ urlpatterns = [
     path(
         "gestion/<slug:venue_slug>/facturation/", billing_views.manage_billing_run, name="manage_billing_run"
     ),
+    # Payments, accounting exports and SEPA; see lieux/web/money_views.py.
+    path(
+        "gestion/<slug:venue_slug>/factures/<int:pk>/paiements/",
+        money_views.manage_record_payment,
+        name="manage_record_payment",
+    ),
+    path(
+        "gestion/<slug:venue_slug>/factures/<int:pk>/paiements/<int:payment_pk>/annuler/",
+        money_views.manage_reverse_payment,
+        name="manage_reverse_payment",
+    ),
+    path("gestion/<slug:venue_slug>/paiements/", money_views.manage_payments, name="manage_payments"),
+    path("gestion/<slug:venue_slug>/exports/", money_views.manage_exports, name="manage_exports"),
+    path("gestion/<slug:venue_slug>/exports/fec/", money_views.export_fec, name="export_fec"),
+    path("gestion/<slug:venue_slug>/exports/journal/", money_views.export_journal, name="export_journal"),
+    path("gestion/<slug:venue_slug>/exports/tva/", money_views.export_vat, name="export_vat"),
+    path(
+        "gestion/<slug:venue_slug>/exports/verification/",
+        money_views.manage_chain_check,
+        name="manage_chain_check",
+    ),
+    path("gestion/<slug:venue_slug>/sepa/", money_views.manage_sepa, name="manage_sepa"),
+    path(
+        "gestion/<slug:venue_slug>/sepa/lots/<int:pk>.xml", money_views.sepa_batch_xml, name="sepa_batch_xml"
+    ),
+    path("compte/mandat-sepa/", money_views.my_mandates, name="my_mandates"),
+    path("compte/mandat-sepa/<slug:venue_slug>/", money_views.sign_mandate, name="sign_mandate"),
     # Secret-token iCalendar feeds (RFC 5545); see lieux/web/feeds.py.
     path("calendrier/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
 ]

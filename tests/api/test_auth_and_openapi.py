@@ -123,12 +123,16 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/subscriptions"),
     ("get", "/api/v1/subscriptions/{subscription_id}"),
     ("get", "/api/v1/credits"),
+    ("post", "/api/v1/invoices/{invoice_id}/payments"),
+    ("get", "/api/v1/payments"),
+    ("post", "/api/v1/webhooks/{provider}"),
 }
 PUBLIC_OPERATIONS = {
     ("get", "/api/v1/venues"),
     ("get", "/api/v1/venues/{slug}"),
     ("get", "/api/v1/resources"),
     ("get", "/api/v1/availability"),
+    ("post", "/api/v1/webhooks/{provider}"),  # authenticated by the provider's signature
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from lieux.billing.models import Invoice
+from lieux.billing.models import Invoice, Payment
 from lieux.memberships.models import CreditEntry, CreditLot, Subscription
 from lieux.memberships.services.subscriptions import subscribe
 from tests.credits_data import credit_type
@@ -164,4 +164,41 @@ def test_a_member_changes_plan_after_seeing_the_amounts_then_finds_credits_and_i
     # The first month, the room hire, then the plan change: a credit note and the new plan's invoice.
     assert page.locator("table.money tbody tr").count() == 4
     shoot(page, "member-invoices.png")
+    context.close()
+
+
+def test_a_manager_records_a_partial_payment_and_sees_the_invoice_partly_paid(
+    chromium, live_server, coroutine
+):
+    base = live_server.url
+    bill = Invoice.objects.get(venue=coroutine["venue"], lines__description__startswith="Location Salle Ada")
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    log_in(page, base, coroutine["manager"].email)
+
+    page.goto(f"{base}/gestion/la-coroutine/factures/")
+    page.click(f"#invoice-list a:has-text('{bill.number}')")
+    page.wait_for_url(f"**/gestion/la-coroutine/factures/{bill.pk}/")
+    assert page.inner_text(".page-head .badge--unpaid").strip() == "Non payée"
+    # The amount offered is what is due: 45 € + 20 % VAT.
+    assert page.input_value("#id_amount") == "54.00"
+
+    page.select_option("#id_method", "cheque")
+    page.fill("#id_amount", "20.00")
+    page.fill("#id_reference", "Chèque n° 0004521")
+    page.click("#record-payment button[type=submit]")
+    page.wait_for_selector(".message--success")
+    assert page.inner_text(".page-head .badge--partial").strip() == "Partiellement payée"
+    assert "34,00" in page.inner_text("#amount-due")
+    assert "Chèque n° 0004521" in page.inner_text("#payment-list")
+    assert Payment.objects.get(invoice=bill).amount == Decimal("20.00")
+    shoot(page, "manager-partial-payment.png")
+
+    # The payments tab lists it, and the invoices list carries the same badge.
+    page.click("nav.subnav >> a[href='/gestion/la-coroutine/paiements/']")
+    page.wait_for_url("**/gestion/la-coroutine/paiements/")
+    assert "Chèque n° 0004521" in page.inner_text("main")
+    page.click("nav.subnav >> a[href='/gestion/la-coroutine/factures/']")
+    assert page.locator("#invoice-list .badge--partial").count() == 1
     context.close()

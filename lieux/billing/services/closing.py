@@ -251,18 +251,11 @@ def _check_sequence(venue: Venue, start: date, end: date, previous: PeriodClosin
         )
 
 
-def _pdf_of(invoice: Invoice) -> bytes | None:
-    """The document as handed to the buyer, when the platform renders documents."""
-    from lieux.billing.services import delivery
+def _pdf_of(invoice: Invoice) -> bytes:
+    """The document as handed to the buyer (rendered now if its delivery has not run yet)."""
+    from lieux.billing.services.delivery import document_for
 
-    document_for = getattr(delivery, "document_for", None)
-    if document_for is None:
-        return None
-    document = document_for(invoice)
-    if document is None:
-        return None
-    pdf = getattr(document, "pdf", document)
-    return bytes(pdf)
+    return bytes(document_for(invoice).pdf)
 
 
 def _payments(venue: Venue, start: date, end: date) -> list[dict[str, Any]]:

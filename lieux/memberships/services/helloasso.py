@@ -30,6 +30,7 @@ from lieux.billing import rules as billing_rules
 from lieux.billing.models import Invoice, Payment, PaymentMethod
 from lieux.billing.services.drafts import DraftLine, create_draft
 from lieux.billing.services.issue import issue_invoice
+from lieux.billing.services.payments import record_payment
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
 from lieux.core.errors import DomainError, ValidationError
@@ -377,25 +378,17 @@ def record_order(
                 if amount <= ZERO:
                     continue
                 paid_at = _when(paid.get("date")) or ordered_at
+                # Through billing's own service (audit row included): the HelloAsso payment id is the
+                # external id, so a payment already known is found, never recorded a second time.
                 payments.append(
-                    Payment.objects.create(
-                        venue=venue,
-                        invoice=invoice,
-                        method=PaymentMethod.HELLOASSO,
+                    record_payment(
+                        invoice,
                         amount=amount,
+                        method=PaymentMethod.HELLOASSO,
                         received_on=paid_at.astimezone(venue.tz).date(),
                         reference=f"HelloAsso {order_id}",
                         external_id=str(paid["id"]),
                     )
-                )
-            for payment in payments:
-                audit.record(
-                    "billing.payment.recorded",
-                    payment,
-                    venue_id=venue.pk,
-                    invoice=invoice.pk,
-                    amount=str(payment.amount),
-                    method=payment.method,
                 )
             invoicing.log_document(subscription, invoice, plan=plan.pk, source="helloasso")
             for payment in payments:

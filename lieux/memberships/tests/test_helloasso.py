@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from lieux.accounts.models import User
 from lieux.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from lieux.billing.services.payments import Settlement, balance, record_payment
 from lieux.core.errors import ValidationError
 from lieux.core.models import AuditEvent
 from lieux.memberships.models import (
@@ -162,6 +163,28 @@ def test_running_the_import_again_changes_nothing(association, membership, membe
     assert report.imported == [] and report.already == ["1001", "1003"]
     assert report.skipped == [("1002", "it was refunded")]
     assert transport.reads() == ["1002"]  # recorded orders are not even read again
+
+
+def test_payments_go_through_billing_and_settle_the_invoice_once(association, membership, member):
+    run(association, membership, Recorded())
+    invoice = Invoice.objects.get(source_key="helloasso:1001")
+    payment = Payment.objects.get(invoice=invoice)
+    assert balance(invoice).state == Settlement.PAID
+    assert AuditEvent.objects.filter(action="payment.recorded", object_id=str(payment.pk)).count() == 1
+
+    # The HelloAsso payment id is the payment's identity in billing: no other path records it again.
+    again = record_payment(
+        invoice,
+        amount=D(20),
+        method=PaymentMethod.HELLOASSO,
+        received_on=date(2026, 9, 14),
+        external_id="33001",
+    )
+    assert again == payment and Payment.objects.filter(invoice=invoice).count() == 1
+
+    before = counts()
+    run(association, membership, Recorded())
+    assert counts() == before and balance(invoice).state == Settlement.PAID
 
 
 def test_recording_the_same_order_twice_records_it_once(association, membership):

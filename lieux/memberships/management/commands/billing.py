@@ -7,6 +7,11 @@
     lieux billing export fec --venue SLUG --year 2026 [--output DIR] [--encoding iso8859-15]
     lieux billing export journal --venue SLUG --from 2026-01-01 --to 2026-03-31 [--columns date,account,debit]
     lieux billing export vat --venue SLUG --period 2026-12   (or 2026-Q4, or 2026)
+    lieux billing sepa announce --venue SLUG --on 2026-12-05 [--by EMAIL]
+    lieux billing sepa batch --venue SLUG --on 2026-12-05 [--output DIR] [--by EMAIL]
+    lieux billing sepa collected --batch MESSAGE-ID --on 2026-12-07
+    lieux billing sepa return --debit END-TO-END-ID --reason AM04 --on 2026-12-10
+    lieux billing remind [--today 2026-12-31]
 
 It lives in `memberships`, the lowest layer that sees both the billing run and billing. Every argument is
 checked before anything is written; a wrong one stops the command with a message and a non-zero status.
@@ -25,11 +30,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lieux.accounts.models import User
-from lieux.billing.models import Invoice, InvoiceStatus
-from lieux.billing.services import archive, chain, journal
+from lieux.billing.models import DirectDebitBatch, Invoice, InvoiceStatus
+from lieux.billing.payment_rules import RETURN_REASONS
+from lieux.billing.services import archive, chain, journal, sepa
 from lieux.billing.services.closing import archive_path, close_period, verify_closings
 from lieux.billing.services.exports import ledger, write_atomically
 from lieux.billing.services.fec import write_fec
+from lieux.billing.services.reminders import send_due_reminders
 from lieux.billing.services.vat_summary import VatRow, VatSummary, vat_summary
 from lieux.core.errors import DomainError
 from lieux.core.time import now
@@ -140,6 +147,41 @@ class Command(BaseCommand):
         vat.add_argument("--venue", required=True, help="slug of the venue")
         vat.add_argument("--period", type=parse_period, required=True, help="2026-12, 2026-Q4 or 2026")
 
+        debits = actions.add_parser("sepa", help="SEPA direct debits: announce, batch, collected, return")
+        steps = debits.add_subparsers(dest="step", required=True, metavar="STEP")
+
+        announce = steps.add_parser(
+            "announce", help="plan the debits of a collection date and notify debtors"
+        )
+        announce.add_argument("--venue", required=True, help="slug of the venue")
+        announce.add_argument("--on", dest="collection_on", type=parse_day, required=True, help="YYYY-MM-DD")
+        announce.add_argument("--by", dest="by", help="e-mail of the person acting (recorded)")
+
+        batch = steps.add_parser("batch", help="write the pain.008 file of a collection date")
+        batch.add_argument("--venue", required=True, help="slug of the venue")
+        batch.add_argument("--on", dest="collection_on", type=parse_day, required=True, help="YYYY-MM-DD")
+        batch.add_argument("--output", default=".", help="directory to write the file into (default: here)")
+        batch.add_argument("--by", dest="by", help="e-mail of the person acting (recorded)")
+
+        collected = steps.add_parser("collected", help="the bank paid a batch: record its payments")
+        collected.add_argument("--batch", dest="message_id", required=True, help="message id of the batch")
+        collected.add_argument("--on", dest="received_on", type=parse_day, required=True, help="YYYY-MM-DD")
+
+        returned = steps.add_parser("return", help="a debit came back: record it with its reason code")
+        returned.add_argument("--debit", dest="end_to_end_id", required=True, help="end-to-end id")
+        returned.add_argument(
+            "--reason",
+            required=True,
+            type=str.upper,
+            choices=sorted(RETURN_REASONS),
+            metavar="CODE",
+            help="ISO reason code, e.g. AM04 (insufficient funds), MD01 (no mandate), AC04 (account closed)",
+        )
+        returned.add_argument("--on", dest="returned_on", type=parse_day, required=True, help="YYYY-MM-DD")
+
+        remind = actions.add_parser("remind", help="e-mail the overdue reminders due today")
+        remind.add_argument("--today", type=parse_day, help="the day to act as (default: each venue's today)")
+
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         handlers: dict[str, Callable[..., None]] = {
             "run": self.run,
@@ -147,6 +189,8 @@ class Command(BaseCommand):
             "close": self.close,
             "verify-archive": self.verify_archive,
             "export": self.export,
+            "sepa": self.sepa,
+            "remind": self.remind,
         }
         try:
             handlers[action](**options)
@@ -163,6 +207,15 @@ class Command(BaseCommand):
             return Venue.objects.get(slug=slug)
         except Venue.DoesNotExist:
             raise CommandError(_("No venue with the slug %(slug)r.") % {"slug": slug}) from None
+
+    @staticmethod
+    def person(email: str | None) -> User | None:
+        if not email:
+            return None
+        person = User.objects.filter(email__iexact=email).first()
+        if person is None:
+            raise CommandError(_("Nobody has the e-mail %(email)r.") % {"email": email})
+        return person
 
     def required_venue(self, slug: str) -> Venue:
         venue = self.venue(slug)
@@ -361,3 +414,68 @@ class Command(BaseCommand):
             summary.by_issue_date,
         )
         table(_("By payment: received minus paid back"), _("received"), _("paid back"), summary.by_payment)
+
+    def sepa(self, *, step: str, **options: Any) -> None:
+        steps: dict[str, Callable[..., None]] = {
+            "announce": self.sepa_announce,
+            "batch": self.sepa_batch,
+            "collected": self.sepa_collected,
+            "return": self.sepa_return,
+        }
+        steps[step](**options)
+
+    def sepa_announce(self, *, venue: str, collection_on: date, by: str | None, **_options: Any) -> None:
+        place = self.required_venue(venue)
+        actor = self.person(by)
+        debits = sepa.announce_debits(place, collection_on=collection_on, actor=actor)
+        for debit in debits:
+            self.stdout.write(
+                f"{debit.end_to_end_id}\t{debit.invoice.number}\t{debit.amount}\t{debit.sequence_type}"
+            )
+        self.stdout.write(
+            _("%(count)s debits announced for %(date)s, totalling %(total)s")
+            % {"count": len(debits), "date": collection_on, "total": sum(d.amount for d in debits)}
+        )
+
+    def sepa_batch(
+        self, *, venue: str, collection_on: date, output: str, by: str | None, **_options: Any
+    ) -> None:
+        directory = Path(output)
+        if not directory.is_dir():
+            raise CommandError(_("No directory %(path)s.") % {"path": directory})
+        place = self.required_venue(venue)
+        actor = self.person(by)
+        batch = sepa.prepare_batch(place, collection_on=collection_on, actor=actor)
+        path = directory / f"{batch.message_id}.xml"
+        write_atomically(path, batch.xml.encode("utf-8"))
+        summary = sepa.batch_summary(batch)
+        self.stdout.write(
+            _("%(path)s: %(count)s debits, %(total)s, checksum %(sha)s")
+            % {"path": path, "count": summary["count"], "total": summary["total"], "sha": batch.sha256}
+        )
+
+    def sepa_collected(self, *, message_id: str, received_on: date, **_options: Any) -> None:
+        batch = DirectDebitBatch.objects.filter(message_id=message_id).first()
+        if batch is None:
+            raise CommandError(_("No SEPA batch %(id)r.") % {"id": message_id})
+        payments = sepa.mark_collected(batch, on=received_on)
+        self.stdout.write(
+            _("%(count)s payments recorded for %(id)s") % {"count": len(payments), "id": message_id}
+        )
+
+    def sepa_return(self, *, end_to_end_id: str, reason: str, returned_on: date, **_options: Any) -> None:
+        debit = sepa.debit_by_end_to_end_id(end_to_end_id)
+        returned = sepa.record_return(debit, reason_code=reason, returned_on=returned_on)
+        self.stdout.write(
+            _("%(id)s returned (%(code)s %(label)s); invoice %(number)s is due again")
+            % {
+                "id": returned.end_to_end_id,
+                "code": reason,
+                "label": RETURN_REASONS[reason],
+                "number": returned.invoice.number,
+            }
+        )
+
+    def remind(self, *, today: date | None, **_options: Any) -> None:
+        sent = send_due_reminders(today)
+        self.stdout.write(_("%(count)s reminders sent") % {"count": sent})
