@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lieux.billing import selectors
+from lieux.billing import providers, selectors
 from lieux.billing.models import DocumentKind, Invoice, InvoiceStatus
 from lieux.billing.services.credit_notes import credited_amount, issue_credit_note
 from lieux.billing.services.drafts import DraftLine
@@ -79,6 +79,7 @@ def my_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         "credit_notes": list(selectors.credit_notes_of(invoice).filter(status=InvoiceStatus.ISSUED)),
         "tab": "invoices",
         "settlement": member_settlement(invoice),
+        "pays_online": providers.is_enabled("stripe"),
     }
     return render(request, "web/member/invoice.html", context)
 

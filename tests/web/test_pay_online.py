@@ -41,3 +41,16 @@ def test_a_paid_invoice_comes_back_with_a_message_and_another_members_is_a_404(
     assert client_for(other_member).post(f"/compte/factures/{bill.pk}/payer/").status_code == 404
     assert client_for(member).get(f"/compte/factures/{bill.pk}/payer/").status_code == 405
     assert not PaymentAttempt.objects.exists() and http.requests == []
+
+
+def test_the_invoice_page_offers_online_payment_only_when_configured_and_something_is_due(
+    member, venue, settings
+):
+    bill = invoice(venue, buyer=member)
+    action = f'action="/compte/factures/{bill.pk}/payer/"'
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
+    assert action not in client_for(member).get(f"/compte/factures/{bill.pk}/").content.decode()
+    configure(settings)
+    assert action in client_for(member).get(f"/compte/factures/{bill.pk}/").content.decode()
+    record_payment(bill, amount=bill.gross_amount, method=PaymentMethod.TRANSFER, received_on=now().date())
+    assert action not in client_for(member).get(f"/compte/factures/{bill.pk}/").content.decode()

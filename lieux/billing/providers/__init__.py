@@ -101,3 +101,12 @@ def get_provider(name: str) -> Provider:
         raise NotFound(_("No payment provider is called %(name)r.") % {"name": name}, code="unknown_provider")
     factory: Callable[[], Provider] = import_string(path)
     return factory()
+
+
+def is_enabled(name: str) -> bool:
+    """Whether members may be offered to pay through `name`: registered and configured."""
+    try:
+        get_provider(name)
+    except (NotFound, ProviderDisabled):
+        return False
+    return True

@@ -6,10 +6,11 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from lieux.accounts.models import Organisation
+from lieux.billing import overdue
 from lieux.booking.errors import BookingInvalid, BookingNotFound
 from lieux.booking.models import Booking
 from lieux.booking.rules import ResourceRules, rule_violations
-from lieux.core.errors import Forbidden, NotFound
+from lieux.core.errors import Conflict, Forbidden, NotFound
 from lieux.core.time import now
 from lieux.venues import rules as venue_rules
 from lieux.venues import selectors as venue_selectors
@@ -91,3 +92,18 @@ def estimate_price(actor, resource: Resource, start: datetime, end: datetime) ->
     audience = Audience.MEMBER if member else Audience.PUBLIC
     prices = {p.unit: p.net_amount for p in resource.prices.all() if p.audience == audience}
     return venue_rules.quote(end - start, prices, resource.venue.half_day_hours)
+
+
+def ensure_not_past_due(actor, resource: Resource, organisation: Organisation | None, *, staff: bool) -> None:
+    """The venue's past-due policy may suspend new bookings of whoever pays them until their overdue
+    invoices are paid; the venue's staff book regardless."""
+    venue = resource.venue
+    if organisation is not None:
+        restriction = overdue.access_restriction(venue, organisation=organisation)
+    else:
+        restriction = overdue.access_restriction(venue, actor)
+    if not overdue.may_book(restriction):
+        raise Conflict(
+            _("%(venue)s suspends new bookings until the overdue invoices are paid.") % {"venue": venue.name},
+            code="past_due",
+        )

@@ -1,17 +1,14 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from lieux.accounts.models import Organisation
-from lieux.billing import overdue
 from lieux.booking.models import Booking, Status
 from lieux.booking.services import checks
 from lieux.booking.services.credits import spend_credits
 from lieux.booking.services.occupancy import occupy
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
-from lieux.core.errors import Conflict
 from lieux.core.time import now
 from lieux.venues import selectors as venue_selectors
 from lieux.venues.models import Resource
@@ -23,21 +20,6 @@ def initial_status(resource: Resource, *, staff: bool, hold: bool) -> str:
     if resource.approval_required and not staff:
         return Status.PENDING
     return Status.CONFIRMED
-
-
-def ensure_not_past_due(actor, resource: Resource, organisation: Organisation | None) -> None:
-    """The venue's past-due policy may suspend new bookings of whoever pays them until their overdue
-    invoices are paid; the venue's staff book regardless."""
-    venue = resource.venue
-    if organisation is not None:
-        restriction = overdue.access_restriction(venue, organisation=organisation)
-    else:
-        restriction = overdue.access_restriction(venue, actor)
-    if not overdue.may_book(restriction):
-        raise Conflict(
-            _("%(venue)s suspends new bookings until the overdue invoices are paid.") % {"venue": venue.name},
-            code="past_due",
-        )
 
 
 def create_booking(
@@ -57,8 +39,7 @@ def create_booking(
     staff = venue_selectors.is_staff_of(actor, resource.venue_id)
     checks.ensure_may_book(actor, resource, staff=staff)
     checks.ensure_may_pay_for(actor, organisation, staff=staff)
-    if not staff:
-        ensure_not_past_due(actor, resource, organisation)
+    checks.ensure_not_past_due(actor, resource, organisation, staff=staff)
     checks.ensure_valid_slot(resource, starts_at, ends_at, staff=staff)
     price = checks.estimate_price(actor, resource, starts_at, ends_at)
     status = initial_status(resource, staff=staff, hold=hold)

@@ -52,6 +52,7 @@ def create_series(
     staff = venue_selectors.is_staff_of(actor, resource.venue_id)
     checks.ensure_may_book(actor, resource, staff=staff)
     checks.ensure_may_pay_for(actor, organisation, staff=staff)
+    checks.ensure_not_past_due(actor, resource, organisation, staff=staff)
     if policy not in ConflictPolicy.values:
         raise BookingInvalid(_("Unknown conflict policy."), code="invalid_policy")
     try:

@@ -10,7 +10,8 @@ from lieux.billing.models.invoices import PastDueAccess
 from lieux.billing.services.drafts import profile_for
 from lieux.billing.services.payments import record_payment
 from lieux.booking.models import Booking
-from lieux.booking.services import create_booking
+from lieux.booking.rules import Recurrence
+from lieux.booking.services import create_booking, create_series
 from lieux.core.errors import Conflict
 from tests import invoice_data
 from tests.factories import at, future_day, organisation
@@ -77,3 +78,22 @@ def test_an_organisations_overdue_invoice_suspends_its_bookings_not_its_members_
         create_booking(actor=member, organisation=coop, **slot)
     assert not Booking.objects.exists()
     create_booking(actor=member, **slot)
+
+
+def test_a_recurring_series_is_refused_too_and_books_nothing(venue, room, member, invoice, monkeypatch):
+    profile = profile_for(venue)
+    profile.past_due_access = PastDueAccess.SUSPEND_BOOKING
+    profile.save()
+    _pretend_it_is(monkeypatch, days_after_due(invoice, 30))
+    day = future_day()
+    with pytest.raises(Conflict) as caught:
+        create_series(
+            actor=member,
+            resource=room,
+            starts_at=at(day, 9),
+            ends_at=at(day, 10),
+            title="Permanence",
+            recurrence=Recurrence("weekly", count=4),
+        )
+    assert caught.value.code == "past_due"
+    assert not Booking.objects.exists()
