@@ -11,6 +11,7 @@ from importlib import resources
 from lxml import etree
 
 from lieux.billing.documents.facts import Address, DocumentFacts, split_address
+from lieux.billing.models import InvoiceLine
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -83,7 +84,7 @@ def build_xml(facts: DocumentFacts) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _line(transaction: etree._Element, facts: DocumentFacts, line) -> None:  # type: ignore[no-untyped-def]
+def _line(transaction: etree._Element, facts: DocumentFacts, line: InvoiceLine) -> None:
     item = _add(transaction, "IncludedSupplyChainTradeLineItem")  # BG-25
     _add(_add(item, "AssociatedDocumentLineDocument"), "LineID", str(line.position))  # BT-126
     _add(_add(item, "SpecifiedTradeProduct"), "Name", line.description)  # BT-153

@@ -7,6 +7,7 @@ the claim again, and the next daily run retries it.
 
 import logging
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -83,11 +84,11 @@ def send_reminder(invoice: Invoice, level: int) -> bool:
     return True
 
 
-def _amount(value) -> str:  # type: ignore[no-untyped-def]
+def _amount(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def _message(invoice: Invoice, level: int, left, recipient: str) -> EmailMessage:  # type: ignore[no-untyped-def]
+def _message(invoice: Invoice, level: int, left: Decimal, recipient: str) -> EmailMessage:
     profile = BillingProfile.objects.filter(venue_id=invoice.venue_id).first()
     venue_name = invoice.seller.get("name") or invoice.venue.name
     with translation.override("fr"):

@@ -6,13 +6,14 @@ the staff say otherwise."""
 
 from datetime import date
 
+from lieux.billing.models import Invoice
 from lieux.billing.overdue import overdue_invoices
 from lieux.memberships.models import Subscription, SubscriptionEvent
 from lieux.memberships.rules import states
 from lieux.memberships.services.subscriptions import mark_paid, mark_past_due
 
 
-def _overdue(subscription: Subscription, today: date | None) -> list:  # type: ignore[type-arg]
+def _overdue(subscription: Subscription, today: date | None) -> list[Invoice]:
     if subscription.payer_organisation_id:
         return overdue_invoices(subscription.venue, organisation=subscription.payer_organisation, today=today)
     return overdue_invoices(subscription.venue, subscription.member, today=today)
