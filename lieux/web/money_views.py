@@ -34,7 +34,7 @@ from lieux.billing.services import chain
 from lieux.billing.services.closing import verify_closings
 from lieux.billing.services.fec import build_fec
 from lieux.billing.services.journal import build_journal
-from lieux.billing.services.mandates import active_mandate_for, register_mandate
+from lieux.billing.services.mandates import active_mandate_for, register_mandate, revoke_mandate
 from lieux.billing.services.payments import record_payment, reverse_payment
 from lieux.billing.services.vat_summary import VatRow, VatSummary, vat_summary
 from lieux.core.errors import DomainError
@@ -446,3 +446,21 @@ def sign_mandate(request: HttpRequest, venue_slug: str) -> HttpResponse:
         "tab": "mandate",
     }
     return render(request, "web/member/mandate_sign.html", context, status=status)
+
+
+@login_required
+@require_POST
+def revoke_my_mandate(request: HttpRequest, venue_slug: str) -> HttpResponse:
+    """The debtor ends their mandate; debits already at the bank still go through, announced ones do not."""
+    venue = _member_venue(request, venue_slug)
+    user = viewer(request)
+    mandate = active_mandate_for(venue, user=user)
+    if mandate is None:
+        raise Http404()
+    revoke_mandate(mandate, on=local_today(venue), actor=user)
+    messages.success(
+        request,
+        _("Your mandate %(reference)s is revoked: %(venue)s will no longer debit your account.")
+        % {"reference": mandate.reference, "venue": venue.name},
+    )
+    return redirect("web:my_mandates")

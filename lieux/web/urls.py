@@ -101,6 +101,11 @@ urlpatterns = [
     ),
     path("compte/mandat-sepa/", money_views.my_mandates, name="my_mandates"),
     path("compte/mandat-sepa/<slug:venue_slug>/", money_views.sign_mandate, name="sign_mandate"),
+    path(
+        "compte/mandat-sepa/<slug:venue_slug>/revoquer/",
+        money_views.revoke_my_mandate,
+        name="revoke_my_mandate",
+    ),
     # Secret-token iCalendar feeds (RFC 5545); see lieux/web/feeds.py.
     path("calendrier/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
 ]

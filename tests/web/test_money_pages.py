@@ -561,6 +561,24 @@ def test_a_member_sees_only_their_own_mandate(as_member, other_member, collectin
     assert "Sign a SEPA mandate" in text
 
 
+def test_a_member_revokes_their_mandate_and_may_sign_again(as_member, member, other_member, collecting):
+    mine = register_mandate(
+        collecting, debtor_user=member, debtor_name="Camille", iban=IBAN, signed_on=today()
+    )
+    theirs = register_mandate(
+        collecting, debtor_user=other_member, debtor_name="Alix", iban=IBAN, signed_on=today()
+    )
+    revoke_url = reverse("web:revoke_my_mandate", args=[collecting.slug])
+    assert as_member.get(revoke_url).status_code == 405
+    response = as_member.post(revoke_url, follow=True)
+    assert mine.reference in page(response) and "Sign a SEPA mandate" in page(response)
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, mine.revoked_on) == ("revoked", today())
+    assert theirs.status == "active"  # only one's own mandate
+    assert as_member.post(revoke_url).status_code == 404  # nothing left to revoke
+
+
 def test_the_mandate_pages_need_an_account(client, collecting):
     assert client.get(reverse("web:my_mandates")).status_code == 302
     assert client.post(sign_url(collecting), mandate_form()).status_code == 302
