@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "lieux.billing",
     "lieux.memberships",
     "lieux.booking",
+    "lieux.interlieux",
     "lieux.api",
     "lieux.demo",
 ]
