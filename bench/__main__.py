@@ -8,7 +8,7 @@ import time
 from bench import db
 from bench.report import Report, machine
 
-PARTS = ("availability", "booking", "feed", "billing")
+PARTS = ("availability", "booking", "feed", "billing", "clearing")
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     db.setup_django(url)
     db.migrate()
 
-    from bench import availability, billing, booking_api, feed, generate
+    from bench import availability, billing, booking_api, clearing, feed, generate
 
     dataset = generate.ensure_dataset(url, scale=args.scale, seed=args.seed, force=args.regenerate)
     report = Report()
@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         billing.run_rendering(
             url, report, figures, count=args.pdfs, max_seconds=args.max_seconds, seed=args.seed
         )
+    clearing_figures = None
+    if "clearing" in args.only:
+        clearing_figures = clearing.run(url, report, scale=args.scale, seed=args.seed)
 
     context = {
         "data set": (
@@ -122,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{figures.billing_run.get('subscriptions', 0):,} active monthly subscriptions, "
             f"{args.billing_workers} billing process(es); {args.issuers} issuing threads on one venue; "
             f"{args.pdfs} invoices rendered"
+        )
+    if clearing_figures:
+        context["clearing"] = (
+            f"{clearing_figures['visits']:,} visits in one month "
+            f"({clearing_figures['cross_venue_visits']:,} across venues) "
+            f"over {clearing_figures['venues']} venues"
         )
     print()
     print(report.text_table())

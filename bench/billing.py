@@ -60,8 +60,9 @@ def _quiet_delivery() -> None:
 
 
 class TimeUp(Exception):
-    """Raised from the run's progress callback at the time bound: the run stops between two
-    subscriptions, as a killed run would (each subscription is its own transaction)."""
+    """Raised from the run's progress callback at the time bound: the run stops between two batches,
+    as a killed run would (progress lines come once a batch has committed; each batch is its own
+    transaction)."""
 
 
 def _bill_venues(

@@ -44,8 +44,10 @@ RESET_TABLES = (
     "memberships_subscriptionevent",
     "memberships_subscriptioninvoice",
 )
+# Clearing transfers between venues point at the invoices they settle: emptied with them.
 CASCADE_ALLOWED_PREFIXES = ("billing_", "memberships_subscriptioninvoice", "memberships_subscriptionevent",
-                            "booking_bookinginvoice", "memberships_creditentry")  # fmt: skip
+                            "booking_bookinginvoice", "memberships_creditentry",
+                            "clearing_transfer")  # fmt: skip
 
 
 @dataclass(frozen=True)

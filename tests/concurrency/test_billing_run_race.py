@@ -111,16 +111,17 @@ def guards(postgres, monkeypatch):
     make a period's invoice unique (the SubscriptionInvoice constraint, the draft's source_key)."""
 
     def remove_lock() -> None:
-        def plain_read(subscription_id):
-            subscription = (
+        def plain_read(subscription_ids):
+            subscriptions = (
                 Subscription.objects.select_related(
                     "plan", "next_plan", "venue", "member", "payer_organisation"
                 )
-                .filter(pk=subscription_id)
-                .first()
+                .filter(pk__in=subscription_ids)
+                .order_by("pk")
             )
+            read = {subscription.pk: subscription for subscription in subscriptions}
             time.sleep(0.003)  # the think time between reading the state and acting on it
-            return subscription
+            return read
 
         monkeypatch.setattr(billing_run, "lock_for_billing", plain_read)
 
@@ -182,7 +183,13 @@ import django
 django.setup()
 from lieux.memberships.services.billing_run import run_billing
 
-run_billing(period=date(2027, 1, 1), as_of=date(2027, 1, 31), progress=lambda line: print(line, flush=True))
+# Small batches, so that each kill below falls after some batches committed and inside another.
+run_billing(
+    period=date(2027, 1, 1),
+    as_of=date(2027, 1, 31),
+    progress=lambda line: print(line, flush=True),
+    batch_size=2,
+)
 """
 
 

@@ -39,6 +39,14 @@ def profile_for(venue: Venue) -> BillingProfile:
             return BillingProfile.objects.get(venue=venue)
 
 
+@dataclass
+class Draft:
+    """A draft not written yet: the invoice row and its lines, validated, with no primary keys."""
+
+    invoice: Invoice
+    lines: list[InvoiceLine]
+
+
 def create_draft(
     *,
     venue: Venue,
@@ -60,6 +68,40 @@ def create_draft(
         existing = Invoice.objects.filter(venue=venue, source_key=source_key).first()
         if existing:
             return existing
+    draft = build_draft(
+        venue=venue,
+        lines=lines,
+        service_from=service_from,
+        service_to=service_to,
+        buyer_user=buyer_user,
+        buyer_organisation=buyer_organisation,
+        sold_to_member=sold_to_member,
+        source_key=source_key,
+        kind=kind,
+        corrects=corrects,
+        reason=reason,
+        buyer_reference=buyer_reference,
+    )
+    return save_draft(draft, check_existing=False)
+
+
+def build_draft(
+    *,
+    venue: Venue,
+    lines: Sequence[DraftLine],
+    service_from: date,
+    service_to: date,
+    buyer_user: User | None = None,
+    buyer_organisation: Organisation | None = None,
+    sold_to_member: bool = False,
+    source_key: str | None = None,
+    kind: str = DocumentKind.INVOICE,
+    corrects: Invoice | None = None,
+    reason: str = "",
+    buyer_reference: str = "",
+) -> Draft:
+    """The draft `create_draft` writes, checked but not saved: callers writing many documents at once
+    (`issue.issue_new_documents`) build each one here and write them together."""
     if buyer_user is None and buyer_organisation is None:
         raise ValidationError("An invoice needs a buyer.", code="buyer_required")
     if service_to < service_from:
@@ -105,14 +147,26 @@ def create_draft(
         )
         for position, line in enumerate(paid_lines, start=1)
     ]
+    return Draft(invoice, invoice_lines)
+
+
+def save_draft(draft: Draft, *, check_existing: bool = True) -> Invoice:
+    """Write a built draft, or return the document already written under its source_key."""
+    invoice, source_key = draft.invoice, draft.invoice.source_key
+    if check_existing and source_key:
+        existing = Invoice.objects.filter(venue_id=invoice.venue_id, source_key=source_key).first()
+        if existing:
+            return existing
     try:
         with transaction.atomic():
             invoice.save()
-            for invoice_line in invoice_lines:
+            for invoice_line in draft.lines:
                 invoice_line.invoice = invoice
-            InvoiceLine.objects.bulk_create(invoice_lines)
+            InvoiceLine.objects.bulk_create(draft.lines)
     except IntegrityError:
-        if source_key and (existing := Invoice.objects.filter(venue=venue, source_key=source_key).first()):
+        if source_key and (
+            existing := Invoice.objects.filter(venue_id=invoice.venue_id, source_key=source_key).first()
+        ):
             return existing  # a concurrent caller wrote the same sale first
         raise
     return invoice

@@ -8,8 +8,8 @@ from lieux.billing.errors import AlreadyCredited, NothingToInvoice
 from lieux.billing.models import Invoice, InvoiceLine
 from lieux.billing.services.chain import verify
 from lieux.billing.services.credit_notes import issue_credit_note
-from lieux.billing.services.drafts import DraftLine, create_draft
-from lieux.billing.services.issue import issue_invoice
+from lieux.billing.services.drafts import DraftLine, build_draft, create_draft
+from lieux.billing.services.issue import issue_invoice, issue_new_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +102,58 @@ def test_verify_names_the_altered_document_and_field(venue, member):
                 cursor.execute("UPDATE billing_invoice SET gross_amount = 12 WHERE id = %s", [first.pk])
     breaches = list(verify())
     assert [(b.number, b.field) for b in breaches] == [(first.number, "gross_amount")]
+
+
+def built(venue, buyer, *, quantity="1", amount="100.00", key=None):
+    return build_draft(
+        venue=venue,
+        buyer_user=buyer,
+        lines=[
+            DraftLine("Abonnement coworking", Decimal(quantity), Decimal(amount)),
+            DraftLine("Casier", Decimal("2"), Decimal("7.5")),
+        ],
+        service_from=date(2026, 12, 1),
+        service_to=date(2026, 12, 31),
+        source_key=key,
+    )
+
+
+def test_documents_issued_together_are_numbered_on_and_chained_like_single_ones(venue, member):
+    first = issue_invoice(draft(venue, member).pk)
+    with transaction.atomic():
+        together = issue_new_documents([built(venue, member, key=f"batch:{n}") for n in range(3)])
+    last = issue_invoice(draft(venue, member).pk)
+    documents = [first, *together, last]
+    assert [d.sequence for d in documents] == [1, 2, 3, 4, 5]
+    assert all(d.is_issued and d.number.endswith(f"-{d.sequence:06d}") for d in documents)
+    assert [d.previous_footprint for d in documents[1:]] == [d.footprint for d in documents[:-1]]
+    stored = Invoice.objects.get(pk=together[0].pk)
+    assert (stored.status, stored.number, stored.gross_amount) == (
+        "issued",
+        together[0].number,
+        Decimal("138.00"),
+    )
+    assert stored.lines.count() == 2
+    assert list(verify(venue.pk)) == []  # the sealed values are the values read back, decimals included
+
+
+def test_a_free_document_in_a_batch_fails_it_before_anything_is_written(venue, member):
+    drafts = [built(venue, member, key="paid"), built(venue, member, key="free")]
+    drafts[1].lines.clear()
+    with pytest.raises(NothingToInvoice), transaction.atomic():
+        issue_new_documents(drafts)
+    assert not Invoice.objects.exists()
+    assert issue_invoice(draft(venue, member).pk).sequence == 1
+
+
+def test_the_database_refuses_lines_added_to_documents_issued_together(venue, member):
+    with transaction.atomic():
+        (invoice,) = issue_new_documents([built(venue, member)])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=3,
+            description="Ajout",
+            unit_net_amount=Decimal(1),
+            net_amount=Decimal(1),
+        )

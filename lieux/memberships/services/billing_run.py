@@ -14,10 +14,14 @@ was sold elsewhere.
 
 Safe to kill and to run twice at once:
 
-- one short transaction per subscription, which locks the subscription row first (rows another run holds
-  are skipped and counted as busy: that run is doing them); the invoice, its period link, its number and
-  the credits commit together or not at all, so a killed run burns no number and leaves no half-done
-  period;
+- the subscriptions of one venue are billed in batches (`batch_size`), one short transaction per batch,
+  which locks the batch's subscription rows first (rows another run holds are skipped and counted as busy:
+  that run is doing them); the invoices, their period links, their numbers and the credits commit
+  together or not at all, so a killed run burns no number and leaves no half-done period;
+- a batch holds its venue's issuing lock once, takes its numbers in one counter update and writes its
+  rows in bulk (`billing.services.issue.issue_new_documents`); a subscription the batch cannot take as it
+  comes (an error, a plan change, a trial or an end to apply, a period already linked) is billed after it
+  in a transaction of its own, so one failing subscription never holds the others back;
 - the period invoice is keyed by the unique (subscription, period_start) constraint of
   SubscriptionInvoice and by the draft's source_key: the database refuses a second one whatever happens;
 - a restarted run finds the periods already entered and invoiced, and goes on from there.
@@ -26,7 +30,8 @@ Packs and day passes are invoiced when bought; the run only ends them when their
 `dry_run=True` computes what would be issued, with counts and totals per venue, and writes nothing.
 """
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,20 +41,41 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from lieux.billing.errors import NothingToInvoice
 from lieux.billing.models import Invoice
+from lieux.billing.services.drafts import Draft
+from lieux.billing.services.issue import issue_new_documents
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
 from lieux.core.errors import DomainError
 from lieux.core.money import ZERO
 from lieux.core.time import now
 from lieux.memberships import hooks
-from lieux.memberships.models import DeskMode, Interval, Plan, Subscription, SubscriptionInvoice
+from lieux.memberships.models import (
+    DeskMode,
+    Interval,
+    Plan,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionInvoice,
+)
 from lieux.memberships.rules import periods, states
 from lieux.memberships.services import invoicing
 from lieux.memberships.services.invoicing import anchor_of, current_period, log_event, transition
 from lieux.venues.models import Venue
 
+logger = logging.getLogger(__name__)
+
 Progress = Callable[[str], object]
+Outcome = tuple[str, list[str]]  # the subscription's label, what was done
+
+# Subscriptions of one venue billed in one transaction: large enough that the fixed cost of a transaction
+# (the issuing lock, the counter, a dozen bulk statements) is spread thin, small enough that the venue's
+# issuing lock is never held for long and a killed run loses little work.
+BATCH_SIZE = 200
+# The steps a batch applies itself; a subscription with any other (a trial ending, a plan change, an end)
+# runs its hooks and transitions in a transaction of its own.
+BATCHED_STEPS = frozenset({"renew", "bill"})
 
 
 @dataclass
@@ -222,7 +248,7 @@ class _Run:
             self._steps[plan.pk] = invoicing.steps_of(plan)
         return self._steps[plan.pk]
 
-    def candidates(self, venue: Venue | None) -> list[int]:
+    def candidates(self, venue: Venue | None) -> list[tuple[int, int]]:
         """Running subscriptions whose current period ended before the limit (a period to start, an end to
         reach), oldest venue first, then in id order."""
         venues = Venue.objects.all() if venue is None else Venue.objects.filter(pk=venue.pk)
@@ -234,7 +260,163 @@ class _Run:
         subscriptions = Subscription.objects.filter(status__in=states.RUNNING).filter(due)
         if venue is not None:
             subscriptions = subscriptions.filter(venue=venue)
-        return list(subscriptions.order_by("venue_id", "pk").values_list("pk", flat=True))
+        return list(subscriptions.order_by("venue_id", "pk").values_list("venue_id", "pk"))
+
+    # A batch of subscriptions of one venue, for real
+
+    def bill_batch(self, subscription_ids: list[int]) -> dict[int, Outcome]:
+        """Bill the subscriptions (all of one venue) in one transaction; those the batch leaves out, or all
+        of them if the batch fails, one by one after it."""
+        try:
+            batch = atomic_with_retry(lambda: self._bill_batch_locked(subscription_ids))
+        except Exception:  # rolled back whole; one by one, a failing subscription fails alone
+            logger.warning(
+                "billing batch of %s subscriptions rolled back; billing them one by one",
+                len(subscription_ids),
+                exc_info=True,
+            )
+            batch = _Batch(alone=list(subscription_ids))
+        else:
+            batch.count_in(self.report)
+        outcomes = dict(batch.outcomes)
+        for subscription_id in batch.alone:
+            outcomes[subscription_id] = self.bill_alone(subscription_id)
+        return outcomes
+
+    def bill_alone(self, subscription_id: int) -> Outcome:
+        """One subscription in its own transaction; an error is reported, not raised."""
+        try:
+            return self.bill(subscription_id)
+        except Exception as error:  # one broken subscription must not stop the others; the next run retries
+            return f"#{subscription_id}", _failed(self.report, f"#{subscription_id}", error)
+
+    def _bill_batch_locked(self, subscription_ids: list[int]) -> "_Batch":
+        batch = _Batch()
+        locked = lock_for_billing(subscription_ids)
+        planned: list[_Planned] = []
+        for subscription_id in subscription_ids:
+            subscription = locked.get(subscription_id)
+            if subscription is None:
+                batch.busy += 1
+                batch.outcomes[subscription_id] = (f"#{subscription_id}", [_("busy (another run holds it)")])
+                continue
+            label = _label(subscription)
+            if subscription.status not in states.RUNNING:
+                batch.outcomes[subscription_id] = (label, [_("nothing to do")])
+                continue
+            steps = plan_steps(_cursor(subscription), limit=self.limit_for(subscription.venue))
+            if not steps:
+                batch.outcomes[subscription_id] = (label, [_("up to date")])
+                continue
+            if any(step.kind not in BATCHED_STEPS for step in steps):
+                batch.alone.append(subscription_id)
+                continue
+            try:
+                drafts = [self._draft(subscription, step) if step.kind == "bill" else None for step in steps]
+            except Exception:  # billed alone, where its error is reported
+                batch.alone.append(subscription_id)
+                continue
+            planned.append(_Planned(subscription, label, steps, drafts))
+        planned = self._without_documents_written_before(planned, batch)
+        if planned:
+            self._write_batch(planned, batch)
+        return batch
+
+    def _draft(self, subscription: Subscription, step: _Step) -> Draft | None:
+        try:
+            return invoicing.period_draft(
+                subscription=subscription, period=step.period, plan=step.plan, steps=self.steps(step.plan)
+            )
+        except NothingToInvoice:
+            return None  # a free period: no invoice, not an error
+
+    def _without_documents_written_before(
+        self, planned: list["_Planned"], batch: "_Batch"
+    ) -> list["_Planned"]:
+        """Leave to the one-by-one path the periods someone already linked or invoiced (it finds and
+        finishes them); the constraints would refuse the batch's rows anyway."""
+        periods_billed = {
+            (p.subscription.pk, s.period.start) for p in planned for s in p.steps if s.kind == "bill"
+        }
+        if not periods_billed:
+            return planned
+        linked = set(
+            SubscriptionInvoice.objects.filter(
+                subscription_id__in={key[0] for key in periods_billed},
+                period_start__in={key[1] for key in periods_billed},
+            ).values_list("subscription_id", "period_start")
+        )
+        keys = {invoicing.period_key(*key): key[0] for key in periods_billed}
+        written = Invoice.objects.filter(
+            venue_id__in={p.subscription.venue_id for p in planned}, source_key__in=list(keys)
+        ).values_list("source_key", flat=True)
+        invoiced = {keys[key] for key in written if key is not None}
+        taken = {key[0] for key in linked & periods_billed} | invoiced
+        batch.alone.extend(p.subscription.pk for p in planned if p.subscription.pk in taken)
+        return [p for p in planned if p.subscription.pk not in taken]
+
+    def _write_batch(self, planned: list["_Planned"], batch: "_Batch") -> None:
+        """The batch's writes: the invoices issued together, then the period links, the events, the audit
+        rows and the subscriptions' new periods, each in one statement; then the credits earned."""
+        invoices = iter(issue_new_documents([d for p in planned for d in p.drafts if d is not None]))
+        links: list[SubscriptionInvoice] = []
+        events: list[SubscriptionEvent] = []
+        audits = []
+        stamp = now()
+        for item in planned:
+            subscription, done = item.subscription, []
+            for step, draft in zip(item.steps, item.drafts, strict=True):
+                dates = {"start": step.period.start.isoformat(), "end": step.period.end.isoformat()}
+                if step.kind == "renew":
+                    subscription.current_period_start = step.period.start
+                    subscription.current_period_end = step.period.end
+                    events.append(invoicing.new_event(subscription, "period", **dates))
+                    audits.append(
+                        audit.entry(
+                            "memberships.subscription.renewed",
+                            subscription,
+                            venue_id=subscription.venue_id,
+                            plan=subscription.plan_id,
+                            **dates,
+                        )
+                    )
+                    batch.renewed += 1
+                elif draft is None:
+                    batch.free_periods += 1
+                    done.append(_("free period %(start)s–%(end)s") % _dates(step.period))
+                else:
+                    invoice = next(invoices)
+                    links.append(
+                        SubscriptionInvoice(
+                            subscription=subscription,
+                            period_start=step.period.start,
+                            period_end=step.period.end,
+                            invoice=invoice,
+                        )
+                    )
+                    events.append(invoicing.document_event(subscription, invoice, plan=step.plan.pk))
+                    batch.invoices.append((subscription.venue, invoice))
+                    done.append(_issued(invoice, step.period))
+            subscription.updated_at = stamp
+            batch.outcomes[subscription.pk] = (item.label, done or [_("up to date")])
+        SubscriptionInvoice.objects.bulk_create(links)
+        SubscriptionEvent.objects.bulk_create(events)
+        audit.record_all(audits)
+        # One UPDATE per new period rather than a CASE over the batch: the periods of a month start on a
+        # few anchor days, so a batch has few distinct ones.
+        by_period: dict[tuple[date, date], list[int]] = {}
+        for item in planned:
+            subscription = item.subscription
+            key = (subscription.current_period_start, subscription.current_period_end)
+            by_period.setdefault(key, []).append(subscription.pk)
+        for (start, end), ids in by_period.items():
+            Subscription.objects.filter(pk__in=ids).update(
+                current_period_start=start, current_period_end=end, updated_at=stamp
+            )
+        for item in planned:
+            for step in item.steps:
+                if step.kind == "bill" and self.grants_credits(step.plan):
+                    invoicing.grant_credits(subscription=item.subscription, period=step.period)
 
     # One subscription, for real
 
@@ -250,7 +432,7 @@ class _Run:
         raise AssertionError("unreachable")
 
     def _bill_locked(self, subscription_id: int) -> tuple[str, list[str]]:
-        subscription = lock_for_billing(subscription_id)
+        subscription = lock_for_billing([subscription_id]).get(subscription_id)
         if subscription is None:
             self.report.busy += 1
             return f"#{subscription_id}", [_("busy (another run holds it)")]
@@ -324,8 +506,7 @@ class _Run:
             self.report.already_invoiced += 1
             return _("%(number)s already issued") % {"number": invoice.number}
         self._count(subscription.venue, invoice)
-        dates = _dates(step.period)
-        return f"{invoice.number} ({dates['start']}–{dates['end']}, {invoice.gross_amount} €)"
+        return _issued(invoice, step.period)
 
     def _count(self, venue: Venue, invoice: Invoice) -> None:
         self.report.invoices += 1
@@ -389,15 +570,75 @@ def _dates(period: periods.Period) -> dict[str, str]:
     return {"start": f"{period.start:%d/%m/%Y}", "end": f"{period.end:%d/%m/%Y}"}
 
 
-def lock_for_billing(subscription_id: int) -> Subscription | None:
-    """The subscription, locked for this transaction; None when another transaction holds it (PostgreSQL
-    skips locked rows; SQLite's IMMEDIATE transactions already run one at a time)."""
-    return (
+def _issued(invoice: Invoice, period: periods.Period) -> str:
+    dates = _dates(period)
+    return f"{invoice.number} ({dates['start']}–{dates['end']}, {invoice.gross_amount} €)"
+
+
+def _failed(report: RunReport, label: str, error: Exception) -> list[str]:
+    """Report a subscription's failure; its outcome line."""
+    if isinstance(error, DomainError):
+        report.errors.append(f"{label}: {error.message} [{error.code}]")
+        return [_("error: %(error)s") % {"error": error.message}]
+    report.errors.append(f"{label}: {type(error).__name__}: {error}")
+    return [_("error: %(error)s") % {"error": error}]
+
+
+@dataclass
+class _Planned:
+    """A subscription of a batch, its steps and, for each bill step, its draft (None: a free period)."""
+
+    subscription: Subscription
+    label: str
+    steps: list[_Step]
+    drafts: list[Draft | None]
+
+
+@dataclass
+class _Batch:
+    """What a batch did, counted in the run's report once its transaction has committed."""
+
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    alone: list[int] = field(default_factory=list)  # left to be billed one by one, after the batch
+    busy: int = 0
+    renewed: int = 0
+    free_periods: int = 0
+    invoices: list[tuple[Venue, Invoice]] = field(default_factory=list)
+
+    def count_in(self, report: RunReport) -> None:
+        report.busy += self.busy
+        report.renewed += self.renewed
+        report.free_periods += self.free_periods
+        for venue, invoice in self.invoices:
+            report.invoices += 1
+            report.invoice_ids.append(invoice.pk)
+            report.totals_for(venue).add(invoice.net_amount, invoice.vat_amount, invoice.gross_amount)
+
+
+def _batches(candidates: list[tuple[int, int]], size: int) -> Iterator[list[int]]:
+    """Runs of at most `size` subscription ids of one venue, in the order given."""
+    current: list[int] = []
+    current_venue = None
+    for venue_id, subscription_id in candidates:
+        if current and (venue_id != current_venue or len(current) >= size):
+            yield current
+            current = []
+        current_venue = venue_id
+        current.append(subscription_id)
+    if current:
+        yield current
+
+
+def lock_for_billing(subscription_ids: list[int]) -> dict[int, Subscription]:
+    """The subscriptions, locked for this transaction, by id; those another transaction holds are left out
+    (PostgreSQL skips locked rows; SQLite's IMMEDIATE transactions already run one at a time)."""
+    rows = (
         Subscription.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("plan", "next_plan", "venue", "member", "payer_organisation")
-        .filter(pk=subscription_id)
-        .first()
+        .filter(pk__in=subscription_ids)
+        .order_by("pk")
     )
+    return {subscription.pk: subscription for subscription in rows}
 
 
 def _label(subscription: Subscription) -> str:
@@ -411,36 +652,40 @@ def run_billing(
     dry_run: bool = False,
     progress: Progress | None = print,
     as_of: date | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> RunReport:
     """Bill the month starting on `period` (its first day), for one venue or all. `as_of` is the last day
-    periods may have started on (default: each venue's today). Each subscription is one transaction; a
-    failure is reported and left for the next run, which retries it."""
+    periods may have started on (default: each venue's today). Subscriptions are billed by batches of one
+    venue (`batch_size`), each its own transaction; a failure is reported and left for the next run, which
+    retries it. Progress lines come once a batch has committed."""
     report = RunReport(month=periods.month_bounds(period), dry_run=dry_run)
     say: Progress = progress or (lambda _line: None)
     run = _Run(report, as_of=as_of, progress=say)
-    ids = run.candidates(venue)
-    report.subscriptions = len(ids)
-    for index, subscription_id in enumerate(ids, start=1):
-        label = f"#{subscription_id}"
-        try:
-            if dry_run:
-                subscription = Subscription.objects.select_related("plan", "next_plan", "venue").get(
-                    pk=subscription_id
-                )
-                label, outcome = _label(subscription), run.preview(subscription)
-            else:
-                label, outcome = run.bill(subscription_id)
-        except DomainError as error:
-            outcome = [_("error: %(error)s") % {"error": error.message}]
-            report.errors.append(f"{label}: {error.message} [{error.code}]")
-        except Exception as error:  # one broken subscription must not stop the others; the next run retries
-            outcome = [_("error: %(error)s") % {"error": error}]
-            report.errors.append(f"{label}: {type(error).__name__}: {error}")
-        say(f"[{index}/{len(ids)}] {label}: {'; '.join(str(x) for x in outcome)}")
+    candidates = run.candidates(venue)
+    report.subscriptions = total = len(candidates)
+    index = 0
+    for batch in _batches(candidates, 1 if dry_run else max(1, batch_size)):
+        outcomes = {batch[0]: _preview(run, batch[0])} if dry_run else run.bill_batch(batch)
+        for subscription_id in batch:
+            index += 1
+            label, outcome = outcomes[subscription_id]
+            say(f"[{index}/{total}] {label}: {'; '.join(str(x) for x in outcome)}")
     _run_sources(report, venue=venue, dry_run=dry_run, say=say)
     for line in report.summary():
         say(line)
     return report
+
+
+def _preview(run: _Run, subscription_id: int) -> Outcome:
+    label = f"#{subscription_id}"
+    try:
+        subscription = Subscription.objects.select_related("plan", "next_plan", "venue").get(
+            pk=subscription_id
+        )
+        label = _label(subscription)
+        return label, run.preview(subscription)
+    except Exception as error:  # reported like a failure of the real run
+        return label, _failed(run.report, label, error)
 
 
 def _run_sources(report: RunReport, *, venue: Venue | None, dry_run: bool, say: Progress) -> None:

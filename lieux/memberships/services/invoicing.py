@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from lieux.billing import rules as billing_rules
 from lieux.billing.errors import NothingToInvoice
 from lieux.billing.models import Invoice
-from lieux.billing.services.drafts import DraftLine, create_draft
+from lieux.billing.services.drafts import Draft, DraftLine, build_draft, save_draft
 from lieux.billing.services.issue import issue_locked
 from lieux.core import audit
 from lieux.core.errors import ValidationError
@@ -127,7 +127,22 @@ def log_event(
     to_status: str = "",
     **data: Any,
 ) -> SubscriptionEvent:
-    return SubscriptionEvent.objects.create(
+    event = new_event(subscription, kind, actor=actor, from_status=from_status, to_status=to_status, **data)
+    event.save()
+    return event
+
+
+def new_event(
+    subscription: Subscription,
+    kind: str,
+    *,
+    actor: Any = None,
+    from_status: str = "",
+    to_status: str = "",
+    **data: Any,
+) -> SubscriptionEvent:
+    """The event `log_event` writes, not saved yet (the billing run writes a batch's events at once)."""
+    return SubscriptionEvent(
         subscription=subscription,
         at=now(),
         kind=kind,
@@ -140,7 +155,13 @@ def log_event(
 
 def log_document(subscription: Subscription, invoice: Invoice, *, actor: Any = None, **data: Any) -> None:
     """An invoice or credit note of the subscription, in its log."""
-    log_event(
+    document_event(subscription, invoice, actor=actor, **data).save()
+
+
+def document_event(
+    subscription: Subscription, invoice: Invoice, *, actor: Any = None, **data: Any
+) -> SubscriptionEvent:
+    return new_event(
         subscription,
         "invoice",
         actor=actor,
@@ -224,28 +245,8 @@ def invoice_period(
             invoice = issue_locked(invoice.pk, actor=actor)
         return PeriodBilling(period, invoice, created=False)
     plan = plan or subscription.plan
-    steps = steps if steps is not None else steps_of(plan)
-    price = price_of(plan, period, steps)
-    step = periods.step_at(steps, period.start)
     try:
-        draft = create_draft(
-            venue=subscription.venue,
-            lines=[
-                DraftLine(
-                    description=describe(subscription, plan, period, label=step.label if step else ""),
-                    quantity=ONE,
-                    unit_net_amount=price,
-                    vat_rate=plan.vat_rate,
-                    service_from=period.start,
-                    service_to=period.end,
-                )
-            ],
-            service_from=period.start,
-            service_to=period.end,
-            sold_to_member=sold_to_member(plan),
-            source_key=period_key(subscription.pk, period.start),
-            **buyer_of(subscription),
-        )
+        draft = save_draft(period_draft(subscription=subscription, period=period, plan=plan, steps=steps))
     except NothingToInvoice:
         return PeriodBilling(period, None, created=False)
     SubscriptionInvoice.objects.create(
@@ -254,6 +255,38 @@ def invoice_period(
     invoice = issue_locked(draft.pk, actor=actor)
     log_document(subscription, invoice, actor=actor, plan=plan.pk)
     return PeriodBilling(period, invoice, created=True)
+
+
+def period_draft(
+    *,
+    subscription: Subscription,
+    period: periods.Period,
+    plan: Plan,
+    steps: list[periods.PriceStep] | None = None,
+) -> Draft:
+    """The invoice of one period, built and checked but not written: `invoice_period` writes it alone, the
+    billing run writes a venue's batch together. NothingToInvoice for a free period."""
+    steps = steps if steps is not None else steps_of(plan)
+    price = price_of(plan, period, steps)
+    step = periods.step_at(steps, period.start)
+    return build_draft(
+        venue=subscription.venue,
+        lines=[
+            DraftLine(
+                description=describe(subscription, plan, period, label=step.label if step else ""),
+                quantity=ONE,
+                unit_net_amount=price,
+                vat_rate=plan.vat_rate,
+                service_from=period.start,
+                service_to=period.end,
+            )
+        ],
+        service_from=period.start,
+        service_to=period.end,
+        sold_to_member=sold_to_member(plan),
+        source_key=period_key(subscription.pk, period.start),
+        **buyer_of(subscription),
+    )
 
 
 def grant_credits(*, subscription: Subscription, period: periods.Period) -> list[Any]:

@@ -5,6 +5,7 @@ import pytest
 from django.db.models import Model
 
 from lieux.billing.models import Invoice, InvoiceLine, InvoiceSeries
+from lieux.billing.services.chain import verify
 from lieux.billing.services.drafts import DraftLine, create_draft
 from lieux.billing.services.issue import issue_invoice
 from lieux.core.models import AuditEvent
@@ -18,7 +19,7 @@ from lieux.memberships.models import (
     SubscriptionEvent,
     SubscriptionInvoice,
 )
-from lieux.memberships.services import invoicing
+from lieux.memberships.services import billing_run, invoicing
 from lieux.memberships.services import subscriptions as S
 from lieux.memberships.services.billing_run import run_billing
 from lieux.memberships.services.plans import CreditGrantInput
@@ -113,7 +114,7 @@ def test_a_run_killed_midway_and_run_again_leaves_no_duplicate_and_no_gap(clock,
     plan = make_plan(venue)
     subscriptions = [subscribe_on(clock, "2026-12-01", plan, person) for person in people(6)]
     clock.set("2027-01-05")
-    real = invoicing.invoice_period
+    real = invoicing.period_draft
     calls = []
 
     def dies_on_the_fourth(**kwargs):
@@ -122,14 +123,15 @@ def test_a_run_killed_midway_and_run_again_leaves_no_duplicate_and_no_gap(clock,
             raise Killed()
         return real(**kwargs)
 
-    monkeypatch.setattr(invoicing, "invoice_period", dies_on_the_fourth)
+    monkeypatch.setattr(invoicing, "period_draft", dies_on_the_fourth)
     with pytest.raises(Killed):
-        run_billing(period=JANUARY, progress=None)
-    monkeypatch.setattr(invoicing, "invoice_period", real)
+        run_billing(period=JANUARY, progress=None, batch_size=3)
+    monkeypatch.setattr(invoicing, "period_draft", real)
+    # The first batch of three committed; the second died with its first subscription.
     assert SubscriptionInvoice.objects.filter(period_start=JANUARY).count() == 3
     assert period_of(subscriptions[3]) == (d("2026-12-01"), d("2026-12-31"))  # its transaction rolled back
-    assert assert_gapless(venue) == 9  # 6 first periods + 3: the interrupted one burnt no number
-    report = run_billing(period=JANUARY, progress=None)
+    assert assert_gapless(venue) == 9  # 6 first periods + 3: the interrupted batch burnt no number
+    report = run_billing(period=JANUARY, progress=None, batch_size=3)
     assert (report.subscriptions, report.invoices, report.errors) == (3, 3, [])
     assert assert_gapless(venue) == 12
     assert_one_invoice_per_period()
@@ -137,7 +139,7 @@ def test_a_run_killed_midway_and_run_again_leaves_no_duplicate_and_no_gap(clock,
         assert [p for p, _ in invoiced_periods(subscription)] == [d("2026-12-01"), JANUARY]
 
 
-def test_a_failure_after_the_number_was_taken_rolls_the_number_back(clock, venue, people, monkeypatch):
+def test_a_failure_after_the_numbers_were_taken_rolls_the_numbers_back(clock, venue, people, monkeypatch):
     hours = CreditType.objects.create(venue=venue, code="heures", name="Heures de salle")
     plan = make_plan(venue, credit_grants=[CreditGrantInput(hours, D("4"))])
     subscriptions = [subscribe_on(clock, "2026-12-01", plan, person) for person in people(3)]
@@ -153,11 +155,13 @@ def test_a_failure_after_the_number_was_taken_rolls_the_number_back(clock, venue
 
     monkeypatch.setattr(invoicing, "grant_credits", dies_after_issuing_the_second)
     with pytest.raises(Killed):
-        run_billing(period=JANUARY, progress=None)
+        run_billing(period=JANUARY, progress=None, batch_size=2)
     monkeypatch.setattr(invoicing, "grant_credits", real)
-    assert assert_gapless(venue) == 4
-    assert not CreditLot.objects.filter(granted_on=JANUARY, person=subscriptions[1].member).exists()
-    run_billing(period=JANUARY, progress=None)
+    # The first batch had issued its two invoices and granted one period's credits: all went back.
+    assert assert_gapless(venue) == 3
+    assert not CreditLot.objects.filter(granted_on=JANUARY).exists()
+    assert period_of(subscriptions[0]) == (d("2026-12-01"), d("2026-12-31"))
+    run_billing(period=JANUARY, progress=None, batch_size=2)
     assert assert_gapless(venue) == 6
     assert CreditLot.objects.filter(granted_on=JANUARY).count() == 3  # each period's credits, once
     assert_one_invoice_per_period()
@@ -167,7 +171,7 @@ def test_one_broken_subscription_is_reported_and_the_others_are_billed(clock, ve
     plan = make_plan(venue)
     subscriptions = [subscribe_on(clock, "2026-12-01", plan, person) for person in people(3)]
     clock.set("2027-01-02")
-    real = invoicing.invoice_period
+    real = invoicing.period_draft
     broken = subscriptions[1].pk
 
     def fails_for_one(**kwargs):
@@ -175,16 +179,70 @@ def test_one_broken_subscription_is_reported_and_the_others_are_billed(clock, ve
             raise RuntimeError("disk full")
         return real(**kwargs)
 
-    monkeypatch.setattr(invoicing, "invoice_period", fails_for_one)
+    monkeypatch.setattr(invoicing, "period_draft", fails_for_one)
     lines = []
     report = run_billing(period=JANUARY, progress=lines.append)
     assert report.invoices == 2 and len(report.errors) == 1
     assert f"#{broken}" in report.errors[0] and "disk full" in report.errors[0]
     assert any(line.startswith("[2/3]") and "error" in line for line in lines)
-    monkeypatch.setattr(invoicing, "invoice_period", real)
+    assert period_of(subscriptions[1]) == (d("2026-12-01"), d("2026-12-31"))
+    monkeypatch.setattr(invoicing, "period_draft", real)
     retry = run_billing(period=JANUARY, progress=None)
     assert (retry.subscriptions, retry.invoices, retry.errors) == (1, 1, [])
     assert assert_gapless(venue) == 6
+
+
+def test_a_batch_failing_as_a_whole_is_billed_one_by_one(clock, venue, people, monkeypatch):
+    """A failure the batch cannot pin on one subscription (here: its bulk write) rolls the batch back and
+    each subscription is billed in a transaction of its own."""
+    plan = make_plan(venue)
+    subscriptions = [subscribe_on(clock, "2026-12-01", plan, person) for person in people(4)]
+    clock.set("2027-01-02")
+
+    def refuses(*args, **kwargs):
+        raise RuntimeError("bulk write refused")
+
+    monkeypatch.setattr(billing_run, "issue_new_documents", refuses)
+    report = run_billing(period=JANUARY, progress=None)
+    assert (report.invoices, report.errors, report.renewed) == (4, [], 4)
+    assert assert_gapless(venue) == 8
+    assert_one_invoice_per_period()
+    assert all(period_of(s) == (JANUARY, d("2027-01-31")) for s in subscriptions)
+
+
+def test_a_batch_writes_what_one_by_one_billing_writes(clock, venue, people):
+    """The same kind of subscriptions billed one by one, then in one batch: documents sealed alike (lines,
+    snapshots, totals), numbered on, with their links, events and audit rows, and a chain that verifies."""
+    plan = make_plan(venue)
+    members = people(4)
+    coop = organisation("Coop des Indés", *members)
+    billed = {}
+    for batch_size, pair in ((1, members[:2]), (50, members[2:])):
+        clock.set("2026-12-01")
+        subs = [
+            S.subscribe(plan=plan, member=pair[0], actor=pair[0]),
+            S.subscribe(plan=plan, member=pair[1], payer_organisation=coop, actor=pair[1]),
+        ]
+        clock.set("2027-01-02")
+        report = run_billing(period=JANUARY, progress=None, batch_size=batch_size)
+        assert (report.invoices, report.renewed, report.errors) == (2, 2, [])
+        billed[batch_size] = [
+            Invoice.objects.get(source_key=invoicing.period_key(s.pk, JANUARY)) for s in subs
+        ]
+    assert list(verify(venue.pk)) == []
+    assert assert_gapless(venue) == 8
+    for alone, together in zip(billed[1], billed[50], strict=True):
+        for content in (alone.sealed_content, together.sealed_content):
+            for key in ("number", "sequence", "issued_at", "buyer", "buyer_user_id"):
+                content.pop(key)
+            content["lines"][0].pop("description")  # names the member
+        assert together.sealed_content == alone.sealed_content
+        assert together.buyer["kind"] == alone.buyer["kind"]
+        assert together.subscription_link.period_start == JANUARY
+        assert AuditEvent.objects.filter(action="billing.invoice.issued", object_id=str(together.pk)).exists()
+        kinds = together.subscription_link.subscription.events.values_list("kind", flat=True)
+        assert list(kinds)[-2:] == ["period", "invoice"]
+    assert [i.buyer["kind"] for i in billed[50]] == ["person", "business"]
 
 
 def _snapshot():
