@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "lieux.memberships",
     "lieux.booking",
     "lieux.interlieux",
+    "lieux.interlieux.clearing",
     "lieux.api",
     "lieux.demo",
 ]

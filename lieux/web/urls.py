@@ -1,6 +1,15 @@
 from django.urls import path
 
-from lieux.web import billing_views, feeds, membership_views, money_views, payment_views, views
+from lieux.web import (
+    billing_views,
+    clearing_views,
+    feeds,
+    interlieux_views,
+    membership_views,
+    money_views,
+    payment_views,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -105,6 +114,33 @@ urlpatterns = [
         "compte/mandat-sepa/<slug:venue_slug>/revoquer/",
         money_views.revoke_my_mandate,
         name="revoke_my_mandate",
+    ),
+    # Pass Interlieux: reception desk, badges and doors of a venue; a member's pass and visits.
+    path("gestion/<slug:venue_slug>/accueil/", interlieux_views.reception, name="reception"),
+    path("gestion/<slug:venue_slug>/badges/", interlieux_views.manage_badges, name="manage_badges"),
+    path(
+        "gestion/<slug:venue_slug>/badges/<int:pk>/revoquer/",
+        interlieux_views.revoke_venue_badge,
+        name="revoke_badge",
+    ),
+    path("gestion/<slug:venue_slug>/portes/", interlieux_views.manage_doors, name="manage_doors"),
+    path(
+        "gestion/<slug:venue_slug>/portes/<int:pk>/revoquer/",
+        interlieux_views.revoke_door,
+        name="revoke_door",
+    ),
+    path("compte/pass/", interlieux_views.my_pass, name="my_pass"),
+    path("compte/pass/passages/", interlieux_views.my_visits, name="my_visits"),
+    # The clearing between the network's venues; see lieux/web/clearing_views.py.
+    path(
+        "gestion/reseau/<slug:network_slug>/compensation/",
+        clearing_views.network_clearing,
+        name="network_clearing",
+    ),
+    path(
+        "gestion/reseau/<slug:network_slug>/compensation/calcul/",
+        clearing_views.network_clearing_action,
+        name="network_clearing_action",
     ),
     # Secret-token iCalendar feeds (RFC 5545); see lieux/web/feeds.py.
     path("calendrier/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),

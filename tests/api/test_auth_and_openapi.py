@@ -126,6 +126,9 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/invoices/{invoice_id}/payments"),
     ("get", "/api/v1/payments"),
     ("post", "/api/v1/webhooks/{provider}"),
+    ("post", "/api/v1/access/check"),
+    ("get", "/api/v1/access/allowlist"),
+    ("post", "/api/v1/access/offline-visits"),
 }
 PUBLIC_OPERATIONS = {
     ("get", "/api/v1/venues"),

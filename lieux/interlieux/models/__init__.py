@@ -4,6 +4,23 @@ A cross-venue app (ARCHITECTURE.md §4.7): a visit belongs to the host venue tha
 venue whose pass let the person in, so the clearing between venues can value it.
 """
 
+from lieux.interlieux.models.access import NetworkAccess
+from lieux.interlieux.models.credentials import Badge, PassHolder
+from lieux.interlieux.models.devices import AccessAudit, CredentialKind, DoorDevice, OfflinePassage
+from lieux.interlieux.models.keys import NetworkKey, RevokedToken, UsedToken
 from lieux.interlieux.models.visits import Visit, VisitSource
 
-__all__ = ["Visit", "VisitSource"]
+__all__ = [
+    "AccessAudit",
+    "Badge",
+    "CredentialKind",
+    "DoorDevice",
+    "NetworkAccess",
+    "NetworkKey",
+    "OfflinePassage",
+    "PassHolder",
+    "RevokedToken",
+    "UsedToken",
+    "Visit",
+    "VisitSource",
+]
