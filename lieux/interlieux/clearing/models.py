@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lieux.core.errors import Conflict
 from lieux.core.time import now
@@ -28,7 +29,9 @@ class ClearingKey(models.Model):
 
     network = models.ForeignKey("venues.Network", on_delete=models.PROTECT, related_name="clearing_keys")
     version = models.PositiveIntegerField(_("version"))
-    method = models.CharField(_("method"), max_length=16, choices=ClearingMethod.choices)
+    method = models.CharField(
+        pgettext_lazy("clearing key", "method"), max_length=16, choices=ClearingMethod.choices
+    )
     unit_price = models.DecimalField(
         _("unit price (excl. VAT)"),
         max_digits=12,
@@ -90,7 +93,7 @@ class ClearingKey(models.Model):
 
 class StatementStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("accounting period", "Closed")
 
 
 class ClearingStatement(models.Model):
