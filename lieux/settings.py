@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "lieux.booking",
     "lieux.interlieux",
     "lieux.interlieux.clearing",
+    "lieux.contributions",
     "lieux.api",
     "lieux.demo",
 ]
@@ -176,6 +177,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # How long a booking hold keeps its slot while the member completes it.
 LIEUX_HOLD_MINUTES = int(os.environ.get("LIEUX_HOLD_MINUTES", "15"))
+
+# Pass Interlieux retention (`lieux interlieux purge`, daily in the worker): the doors' access checks, and
+# the offline passages kept to refuse a batch uploaded twice (never less than the 7 days a door may upload).
+LIEUX_ACCESS_AUDIT_RETENTION_MONTHS = int(os.environ.get("LIEUX_ACCESS_AUDIT_RETENTION_MONTHS", "13"))
+LIEUX_OFFLINE_PASSAGE_RETENTION_DAYS = int(os.environ.get("LIEUX_OFFLINE_PASSAGE_RETENTION_DAYS", "90"))
 
 # Online payment through Stripe (card and SEPA debit). Both empty: the provider is disabled.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

@@ -129,6 +129,17 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/access/check"),
     ("get", "/api/v1/access/allowlist"),
     ("post", "/api/v1/access/offline-visits"),
+    ("get", "/api/v1/budgets"),
+    ("get", "/api/v1/budgets/{budget_id}"),
+    ("get", "/api/v1/projects"),
+    ("post", "/api/v1/projects"),
+    ("get", "/api/v1/contributions"),
+    ("post", "/api/v1/contributions"),
+    ("get", "/api/v1/contributions/{contribution_id}"),
+    ("post", "/api/v1/contributions/import"),
+    ("post", "/api/v1/contributions/{contribution_id}/review"),
+    ("post", "/api/v1/contributions/{contribution_id}/confirm"),
+    ("post", "/api/v1/contributions/{contribution_id}/withdraw"),
 }
 PUBLIC_OPERATIONS = {
     ("get", "/api/v1/venues"),
@@ -136,6 +147,8 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/resources"),
     ("get", "/api/v1/availability"),
     ("post", "/api/v1/webhooks/{provider}"),  # authenticated by the provider's signature
+    ("get", "/api/v1/budgets"),  # transparency: public budgets for all, private ones for their managers
+    ("get", "/api/v1/budgets/{budget_id}"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

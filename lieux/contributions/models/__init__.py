@@ -1,0 +1,71 @@
+"""Contributions made tangible: projects (chantiers), declared contributions and their peer review,
+contributive budgets with their double-entry ledger, payouts in euros or network credit, and allocation
+rounds. Network-level rows are cross-venue (ARCHITECTURE.md §4.7): a project or budget without a venue
+belongs to the whole network."""
+
+from lieux.contributions.models.budgets import (
+    Budget,
+    BudgetStatus,
+    Closing,
+    FundingReceipt,
+    FundingSource,
+    Overrun,
+    SourceKind,
+    Validators,
+)
+from lieux.contributions.models.contributions import (
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    ContributorProfile,
+    Review,
+    Verdict,
+    Visibility,
+)
+from lieux.contributions.models.ledger import Account, LedgerEntry, LedgerTransaction, TransactionKind
+from lieux.contributions.models.ledger_days import LedgerDay
+from lieux.contributions.models.payouts import CreditConversion, Payout, PayoutMethod
+from lieux.contributions.models.projects import Activity, Project, ProjectStatus
+from lieux.contributions.models.rounds import (
+    Allocation,
+    AllocationRound,
+    AllocationRule,
+    RoundParticipant,
+    RoundProject,
+    RoundStatus,
+)
+
+__all__ = [
+    "Account",
+    "Activity",
+    "Allocation",
+    "AllocationRound",
+    "AllocationRule",
+    "Budget",
+    "BudgetStatus",
+    "Closing",
+    "Contribution",
+    "ContributionKind",
+    "ContributionStatus",
+    "ContributorProfile",
+    "CreditConversion",
+    "FundingReceipt",
+    "FundingSource",
+    "LedgerDay",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "Overrun",
+    "Payout",
+    "PayoutMethod",
+    "Project",
+    "ProjectStatus",
+    "Review",
+    "RoundParticipant",
+    "RoundProject",
+    "RoundStatus",
+    "SourceKind",
+    "TransactionKind",
+    "Validators",
+    "Verdict",
+    "Visibility",
+]

@@ -1,0 +1,1 @@
+"""Pure arithmetic of contributions: no ORM, no clock, no I/O."""

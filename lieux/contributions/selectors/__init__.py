@@ -1,0 +1,1 @@
+"""Reads about contributions, one module per area."""

@@ -1,0 +1,240 @@
+"""Reads about contributive budgets: who manages them, their figures and their burn-down.
+
+Speed: a budget page must stay fast with 100,000 contributions. Its figures never read the entries: they
+come from LedgerDay, the per-day sums of the ledger per account and kind that every posting updates (a few
+hundred rows for a year), in one GROUP BY; pending requests use the (budget, status) index of
+contributions; the burn-down reads the envelope's day rows and folds them into steps in Python. The
+entries stay the record: `entry_balances` sums them, for checks.
+"""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from lieux.contributions.models import (
+    Account,
+    Budget,
+    Contribution,
+    ContributionStatus,
+    FundingReceipt,
+    FundingSource,
+    LedgerDay,
+    LedgerEntry,
+    SourceKind,
+    TransactionKind,
+)
+from lieux.contributions.rules import ledger as rules
+from lieux.core.money import CENT, ZERO
+from lieux.core.time import now
+from lieux.venues.models import Role, Venue, VenueRole
+
+
+def _cents(total: Decimal | None) -> Decimal:
+    """A sum as the database gives it (SQLite drops the scale), in cents; nothing is zero."""
+    return ZERO if total is None else total.quantize(CENT)
+
+
+# Who may see and change a budget's money -------------------------------------------------------------
+
+
+def managed_venue_ids(user) -> set[int]:
+    """Venues whose budgets `user` manages: those where they hold the manager role, every venue of the
+    networks they administer, every venue for a superuser."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return set(Venue.objects.values_list("pk", flat=True))
+    ids = set(VenueRole.objects.filter(user=user, role=Role.MANAGER).values_list("venue_id", flat=True))
+    ids |= set(Venue.objects.filter(network__admins=user).values_list("pk", flat=True))
+    return ids
+
+
+def managed_budgets_filter(user) -> Q:
+    """Budgets `user` manages: a venue's budget by its managers, a network-wide budget (a cross-venue row)
+    by the managers of any venue of the network and by the network's admins."""
+    venue_ids = managed_venue_ids(user)
+    if not venue_ids:
+        return Q(pk__in=[])
+    network_ids = set(Venue.objects.filter(pk__in=venue_ids).values_list("network_id", flat=True))
+    return Q(venue_id__in=venue_ids) | Q(venue__isnull=True, network_id__in=network_ids)
+
+
+def may_manage(user, *, network_id: int, venue_id: int | None) -> bool:
+    """Whether `user` manages the money of a venue, or of the network when `venue_id` is None."""
+    if user is None:  # the platform itself: the CLI, set-up scripts
+        return True
+    venue_ids = managed_venue_ids(user)
+    if venue_id is not None:
+        return venue_id in venue_ids
+    return Venue.objects.filter(pk__in=venue_ids, network_id=network_id).exists()
+
+
+def may_manage_budget(user, budget: Budget) -> bool:
+    return may_manage(user, network_id=budget.network_id, venue_id=budget.venue_id)
+
+
+def visible_budgets(user) -> QuerySet[Budget]:
+    """Public budgets (transparency pages are public) and the private ones `user` manages."""
+    return Budget.objects.filter(Q(is_public=True) | managed_budgets_filter(user)).select_related(
+        "network", "venue", "project"
+    )
+
+
+def may_see_budget(user, budget: Budget) -> bool:
+    return budget.is_public or (user is not None and may_manage_budget(user, budget))
+
+
+# Figures ------------------------------------------------------------------------------------------------
+
+
+def budget_tz(budget: Budget) -> ZoneInfo:
+    if budget.venue is not None:
+        return budget.venue.tz
+    return ZoneInfo(timezone.get_default_timezone_name())
+
+
+def budget_today(budget: Budget) -> date:
+    return now().astimezone(budget_tz(budget)).date()
+
+
+def day_totals(budget: Budget) -> dict[tuple[str, str], Decimal]:
+    """(account, kind) → total, in one GROUP BY over the budget's day rows."""
+    rows = (
+        LedgerDay.objects.filter(budget=budget)
+        .values_list("account", "kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {(account, kind): _cents(total) for account, kind, total in rows}
+
+
+def _balances(totals: dict[tuple[str, str], Decimal]) -> dict[str, Decimal]:
+    balances: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for (account, _kind), total in totals.items():
+        balances[account] += total
+    return dict(balances)
+
+
+def ledger_balances(budget: Budget) -> dict[str, Decimal]:
+    """Account → signed balance."""
+    return _balances(day_totals(budget))
+
+
+def entry_balances(budget: Budget) -> dict[str, Decimal]:
+    """Account → signed balance summed from the entries themselves (slow on a big budget: for checks)."""
+    rows = (
+        LedgerEntry.objects.filter(budget=budget)
+        .values_list("account")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {account: _cents(total) for account, total in rows}
+
+
+def account_balance(budget: Budget, account: str) -> Decimal:
+    total = LedgerDay.objects.filter(budget=budget, account=account).aggregate(total=Sum("amount"))["total"]
+    return _cents(total)
+
+
+def pending_requests(budget: Budget) -> tuple[int, Decimal]:
+    """Requests submitted for review on this budget: how many, and what they ask."""
+    row = Contribution.objects.filter(budget=budget, status=ContributionStatus.SUBMITTED).aggregate(
+        count=Count("pk"), asked=Sum("amount_asked")
+    )
+    return row["count"], _cents(row["asked"])
+
+
+def budget_figures(budget: Budget) -> rules.Figures:
+    totals = day_totals(budget)
+    pending_count, pending_amount = pending_requests(budget)
+    return rules.figures(
+        balances=_balances(totals),
+        # Only funding and receipts post to the receivable account; only a pro-rata closing reduces.
+        committed=totals.get((Account.RECEIVABLE, TransactionKind.FUNDING), ZERO),
+        received=-totals.get((Account.RECEIVABLE, TransactionKind.RECEIPT), ZERO),
+        reduced=totals.get((Account.OWED, TransactionKind.REDUCTION), ZERO),
+        pending_count=pending_count,
+        pending_amount=pending_amount,
+        closed=budget.status == rules.CLOSED,
+    )
+
+
+def person_owed(budget: Budget, person_id: int) -> Decimal:
+    """What the budget owes this person: their validated requests not paid yet, less reductions, plus the
+    remainder of a credit conversion."""
+    total = LedgerEntry.objects.filter(budget=budget, account=Account.OWED, person_id=person_id).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return -_cents(total)
+
+
+def owed_by_person(budget: Budget) -> dict[int, Decimal]:
+    rows = (
+        LedgerEntry.objects.filter(budget=budget, account=Account.OWED)
+        .values_list("person_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {person_id: -_cents(total) for person_id, total in rows if total}
+
+
+def cash_available(budget: Budget) -> Decimal:
+    """Received − paid in euros: what can be paid now."""
+    return account_balance(budget, Account.CASH)
+
+
+def funding_sources(budget: Budget) -> list[tuple[FundingSource, Decimal]]:
+    """Each source with what it has paid so far."""
+    sources = FundingSource.objects.filter(budget=budget).annotate(paid=Sum("receipts__amount"))
+    return [(source, _cents(source.paid)) for source in sources]  # type: ignore[attr-defined]
+
+
+# Burn-down ----------------------------------------------------------------------------------------------
+
+
+def _daily_movements(budget: Budget) -> dict[date, rules.Movement]:
+    committed: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    granted: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    received: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for day, amount in FundingSource.objects.filter(budget=budget).values_list("committed_on", "amount"):
+        committed[day] += _cents(amount)
+    for day, amount in FundingReceipt.objects.filter(source__budget=budget).values_list(
+        "received_on", "amount"
+    ):
+        received[day] += _cents(amount)
+    # Cash handed to the budget whose deficit this one took over (services.funding.record_receipt).
+    for day, amount in FundingReceipt.objects.filter(
+        source__budget__carried_to=budget, source__kind=SourceKind.CARRIED_OVER
+    ).values_list("received_on", "amount"):
+        received[day] -= _cents(amount)
+    # Validations debit the envelope, reductions credit it back: funding is left out (dated above by its
+    # commitment day, not the day it was recorded).
+    rows = LedgerDay.objects.filter(
+        budget=budget,
+        account=Account.ENVELOPE,
+        kind__in=[TransactionKind.VALIDATION, TransactionKind.REDUCTION],
+    ).values_list("day", "amount")
+    for day, amount in rows:
+        granted[day] += _cents(amount)
+    days = set(committed) | set(granted) | set(received)
+    return {
+        day: rules.Movement(committed=committed[day], granted=granted[day], received=received[day])
+        for day in days
+    }
+
+
+def burn_down(budget: Budget, step: str | None = None) -> rules.BurnDown:
+    movements = _daily_movements(budget)
+    total_committed = sum((m.committed for m in movements.values()), ZERO)
+    return rules.burn_down(
+        starts_on=budget.starts_on,
+        ends_on=budget.ends_on,
+        today=budget_today(budget),
+        movements=movements,
+        total_committed=total_committed,
+        step=step,
+    )

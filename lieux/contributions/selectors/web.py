@@ -1,0 +1,356 @@
+"""Reads the web pages of contributions need in a shape the other selectors do not give: the budgets a
+declaration may ask from, who may open a budget's page, the public transparency figures (contributors as
+they agreed to appear, hours by activity and month), payouts and the credit offered in exchange, allocation
+rounds, and the years a person may get a certificate for. Read-only.
+
+Public figures count only what the peers accepted (validated, or validated then paid): a declaration
+awaiting review or refused is nobody's business outside the collective.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from lieux.accounts.models import User
+from lieux.contributions.models import (
+    Allocation,
+    AllocationRound,
+    Budget,
+    BudgetStatus,
+    Contribution,
+    ContributionStatus,
+    ContributorProfile,
+    CreditConversion,
+    Payout,
+    Project,
+    ProjectStatus,
+    RoundParticipant,
+    RoundStatus,
+    Visibility,
+)
+from lieux.contributions.reports.rules import split_hours
+from lieux.contributions.selectors.budgets import (
+    managed_budgets_filter,
+    managed_venue_ids,
+    may_manage_budget,
+    owed_by_person,
+)
+from lieux.contributions.selectors.projects import is_steward, network_ids
+from lieux.core.money import ZERO
+from lieux.venues.models import Venue
+
+COUNTED = (ContributionStatus.VALIDATED, ContributionStatus.PAID)
+
+
+# Declaring -------------------------------------------------------------------------------------------------
+
+
+def budgets_for_declaring(project: Project) -> QuerySet[Budget]:
+    """Budgets a contribution to `project` may ask money from: open or in deficit (not closed), of its
+    network, and covering it (rules.declarations.covers says the same for one budget)."""
+    covering = Q(project=project) | Q(project__isnull=True, venue__isnull=True)
+    if project.venue_id is None:
+        covering |= Q(project__isnull=True, venue__isnull=False)
+    else:
+        covering |= Q(project__isnull=True, venue_id=project.venue_id)
+    return (
+        Budget.objects.filter(covering, network_id=project.network_id)
+        .exclude(status=BudgetStatus.CLOSED)
+        .order_by("name", "pk")
+    )
+
+
+# Budgets ---------------------------------------------------------------------------------------------------
+
+FULL, OWN = "full", "own"
+
+
+def budget_access(user, budget: Budget) -> str | None:
+    """What `user` may see of a budget's page: FULL (its figures, sources and payouts), OWN (only what it
+    owes them, on a private budget they contributed to), or None (not found for them).
+
+    Managers see everything. A public budget's figures are public anyway: the people of its network and
+    its contributors see its page. A private budget's figures are its managers' only; a contributor still
+    sees what it owes them, to choose how to be paid."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if may_manage_budget(user, budget):
+        return FULL
+    contributed = Contribution.objects.filter(budget=budget, contributor=user).exists()
+    if budget.is_public and (
+        contributed
+        or budget.network_id in network_ids(user)
+        or (budget.project is not None and is_steward(user, budget.project))
+    ):
+        return FULL
+    return OWN if contributed else None
+
+
+def budgets_for(user) -> QuerySet[Budget]:
+    """The budgets listed to `user`: the public ones of their networks, those they manage, and those they
+    asked money from."""
+    if not getattr(user, "is_authenticated", False):
+        return Budget.objects.none()
+    readable = (
+        Q(is_public=True, network_id__in=network_ids(user))
+        | managed_budgets_filter(user)
+        | Q(pk__in=Contribution.objects.filter(contributor=user, budget__isnull=False).values("budget_id"))
+    )
+    return (
+        Budget.objects.filter(readable)
+        .select_related("network", "venue", "project")
+        .order_by("-starts_on", "name", "pk")
+    )
+
+
+def budget_payouts(budget: Budget, person: User | None = None) -> QuerySet[Payout]:
+    found = Payout.objects.filter(budget=budget)
+    if person is not None:
+        found = found.filter(person=person)
+    return found.select_related("person", "conversion__credit_type__venue").order_by("-paid_on", "-pk")
+
+
+@dataclass(frozen=True)
+class Owed:
+    person: User
+    amount: Decimal
+    structure_name: str  # where euros may be paid instead of the person
+
+
+def owed_people(budget: Budget) -> list[Owed]:
+    """Who the budget still owes, most owed first."""
+    amounts = {pk: amount for pk, amount in owed_by_person(budget).items() if amount > 0}
+    people = User.objects.in_bulk(list(amounts))
+    structures = dict(
+        ContributorProfile.objects.filter(person_id__in=list(amounts)).values_list(
+            "person_id", "structure_name"
+        )
+    )
+    rows = [Owed(people[pk], amounts[pk], structures.get(pk, "")) for pk in amounts if pk in people]
+    return sorted(rows, key=lambda row: (-row.amount, row.person.pk))
+
+
+def offered_conversions(budget: Budget) -> list[CreditConversion]:
+    """The credit the budget's network offers in exchange for euros owed, venue by venue."""
+    return list(
+        CreditConversion.objects.filter(network_id=budget.network_id, is_active=True)
+        .select_related("credit_type__venue")
+        .order_by("credit_type__venue__name", "credit_type__name", "pk")
+    )
+
+
+def other_open_budgets(budget: Budget) -> QuerySet[Budget]:
+    """Where a deficit may be carried over: the network's other budgets not closed."""
+    return (
+        Budget.objects.filter(network_id=budget.network_id)
+        .exclude(pk=budget.pk)
+        .exclude(status=BudgetStatus.CLOSED)
+        .order_by("-starts_on", "name")
+    )
+
+
+# Public transparency ----------------------------------------------------------------------------------------
+
+
+def counted_contributions(*, project: Project | None = None, budget: Budget | None = None) -> QuerySet:
+    found = Contribution.objects.filter(status__in=COUNTED)
+    if project is not None:
+        found = found.filter(project=project)
+    if budget is not None:
+        found = found.filter(budget=budget)
+    return found
+
+
+@dataclass(frozen=True)
+class PublicContributor:
+    label: str  # the person's name or pseudonym, as they chose
+    hours: Decimal
+    contributions: int
+
+
+@dataclass(frozen=True)
+class PublicPeople:
+    shown: list[PublicContributor]
+    anonymous_people: int  # counted, never named: no consent, or consent withdrawn
+    anonymous_hours: Decimal
+    anonymous_contributions: int
+
+
+def public_people(contributions: QuerySet[Contribution]) -> PublicPeople:
+    """Who contributed, as each person agreed to appear (ContributorProfile): by name, under a pseudonym,
+    or only counted. No profile means no consent: counted, not shown."""
+    rows = (
+        contributions.values_list("contributor_id").annotate(hours=Sum("hours"), count=Count("pk")).order_by()
+    )
+    totals = {pk: (hours or ZERO, count) for pk, hours, count in rows}
+    profiles = {
+        p.person_id: p
+        for p in ContributorProfile.objects.filter(person_id__in=list(totals)).exclude(
+            visibility=Visibility.HIDDEN
+        )
+    }
+    names = {
+        u.pk: (u.get_full_name() or u.get_short_name())
+        for u in User.objects.filter(
+            pk__in=[pk for pk, p in profiles.items() if p.visibility == Visibility.NAME]
+        )
+    }
+    shown: list[PublicContributor] = []
+    hidden_people, hidden_hours, hidden_count = 0, ZERO, 0
+    for pk, (hours, count) in totals.items():
+        profile = profiles.get(pk)
+        label = ""
+        if profile is not None and profile.visibility == Visibility.PSEUDONYM:
+            label = profile.pseudonym.strip()
+        elif profile is not None and profile.visibility == Visibility.NAME:
+            label = names.get(pk, "").strip()
+        if label:
+            shown.append(PublicContributor(label, hours, count))
+        else:
+            hidden_people += 1
+            hidden_hours += hours
+            hidden_count += count
+    shown.sort(key=lambda row: (-row.hours, row.label.casefold()))
+    return PublicPeople(shown, hidden_people, hidden_hours, hidden_count)
+
+
+@dataclass(frozen=True)
+class ActivityMonths:
+    months: list[date]  # first days, oldest first, every month of the span even without hours
+    activities: list[str]  # most hours first; "" stands for contributions naming no activity
+    hours: dict[tuple[date, str], Decimal]  # (month, activity) → hours
+
+    def total(self, month: date) -> Decimal:
+        return sum((self.hours.get((month, a), ZERO) for a in self.activities), ZERO)
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def hours_by_activity_and_month(
+    contributions: QuerySet[Contribution], *, last_months: int = 24
+) -> ActivityMonths:
+    """Hours per month and activity over the last `last_months` months that have any. A contribution
+    naming several activities shares its hours equally between them (as the reports do), so a month's
+    stacked bars add up to its hours."""
+    rows = list(contributions.filter(hours__isnull=False).values_list("pk", "performed_on", "hours"))
+    if not rows:
+        return ActivityMonths([], [], {})
+    links: dict[int, list[str]] = defaultdict(list)
+    through = Contribution.activities.through
+    for contribution_id, name in (
+        through.objects.filter(contribution_id__in=[pk for pk, _d, _h in rows])
+        .values_list("contribution_id", "activity__name")
+        .order_by("activity__name")
+    ):
+        links[contribution_id].append(name)
+    last = max(day for _pk, day, _h in rows).replace(day=1)
+    first = min(day for _pk, day, _h in rows).replace(day=1)
+    months = _months(first, last)[-last_months:]
+    shown_from = months[0]
+    hours: dict[tuple[date, str], Decimal] = defaultdict(lambda: ZERO)
+    for pk, day, amount in rows:
+        if day < shown_from:
+            continue
+        names = links.get(pk) or [""]
+        for name, share in zip(names, split_hours(amount, len(names)), strict=True):
+            hours[(day.replace(day=1), name)] += share
+    by_activity: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for (_month, name), amount in hours.items():
+        by_activity[name] += amount
+    activities = sorted(by_activity, key=lambda name: (-by_activity[name], name == "", name.casefold()))
+    return ActivityMonths(months, activities, dict(hours))
+
+
+def public_budgets(project: Project) -> QuerySet[Budget]:
+    return Budget.objects.filter(project=project, is_public=True).order_by("-starts_on", "name")
+
+
+def public_index(network_id: int) -> tuple[QuerySet[Project], QuerySet[Budget]]:
+    projects = (
+        Project.objects.filter(network_id=network_id, is_public=True)
+        .exclude(status=ProjectStatus.ARCHIVED)
+        .select_related("venue")
+        .order_by("title", "pk")
+    )
+    budgets = (
+        Budget.objects.filter(network_id=network_id, is_public=True)
+        .select_related("venue")
+        .order_by("-starts_on", "name")
+    )
+    return projects, budgets
+
+
+# Rounds ----------------------------------------------------------------------------------------------------
+
+
+def rounds_for(user) -> QuerySet[AllocationRound]:
+    """Rounds of the networks `user` belongs to (not those in preparation, unless they manage them) and
+    those they take part in."""
+    if not getattr(user, "is_authenticated", False):
+        return AllocationRound.objects.none()
+    managed = managed_venue_ids(user)
+    managed_networks = set(Venue.objects.filter(pk__in=managed).values_list("network_id", flat=True))
+    readable = (
+        Q(network_id__in=network_ids(user)) & ~Q(status=RoundStatus.DRAFT)
+        | Q(participants__person=user)
+        | Q(venue_id__in=managed)
+        | Q(venue__isnull=True, network_id__in=managed_networks)
+    )
+    return (
+        AllocationRound.objects.filter(pk__in=AllocationRound.objects.filter(readable).values("pk"))
+        .select_related("network", "venue")
+        .order_by("-opens_at", "pk")
+    )
+
+
+def participant_of(round_: AllocationRound, user) -> RoundParticipant | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return RoundParticipant.objects.filter(round=round_, person=user).first()
+
+
+def allocated_totals(round_: AllocationRound) -> dict[int, Decimal]:
+    """Round project id → what all participants put on it so far."""
+    rows = (
+        Allocation.objects.filter(round_project__round=round_)
+        .values_list("round_project_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {pk: total or ZERO for pk, total in rows}
+
+
+def allocations_of(participant: RoundParticipant | None) -> dict[int, Decimal]:
+    if participant is None:
+        return {}
+    return dict(participant.allocations.values_list("round_project_id", "amount"))
+
+
+# A person's own ---------------------------------------------------------------------------------------------
+
+
+def certificate_years(person: User) -> list[int]:
+    """Years with at least one validated contribution of `person`, latest first."""
+    days = Contribution.objects.filter(contributor=person, status__in=COUNTED).dates("performed_on", "year")
+    return sorted({day.year for day in days}, reverse=True)
+
+
+def profile_of(person: User) -> ContributorProfile | None:
+    return ContributorProfile.objects.filter(person=person).first()
+
+
+def awaiting_my_confirmation(person: User) -> QuerySet[Contribution]:
+    return (
+        Contribution.objects.filter(contributor=person, status=ContributionStatus.AWAITING_CONFIRMATION)
+        .select_related("project", "declared_by", "budget")
+        .order_by("-performed_on", "-pk")
+    )

@@ -1,0 +1,118 @@
+"""Nobody is paid before the money is there, even when treasurers pay at the same instant: ten people are
+owed 100 € each by a budget holding 500 € of cash, and ten payouts in euros start together.
+
+Each payout is for another person, so no contribution row is shared between them: only the budget's row
+lock, held while the cash is read and the payout written, keeps them from all reading the same 500 €. The
+variant without that lock shows the test would catch its loss.
+"""
+
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.db.models import Sum
+
+from lieux.contributions.errors_budgets import NotEnoughCash
+from lieux.contributions.models import Account, Budget, LedgerEntry, Payout
+from lieux.contributions.selectors import budgets as selectors
+from lieux.contributions.services import payouts as payout_services
+from lieux.contributions.services.funding import add_funding_source, record_receipt
+from tests import contributions_data as data
+from tests.budget_data import validated
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PEOPLE = 10
+OWED_EACH = Decimal(100)
+CASH = Decimal(500)
+
+
+@pytest.fixture
+def owed(network, venue):
+    data.project(network, venue=venue)
+    budget = data.budget(network, venue=venue)
+    source = add_funding_source(
+        budget=budget, name="Fabrique", kind="grant", amount="2000", committed_on=date(2026, 1, 5)
+    )
+    record_receipt(source=source, amount=CASH, received_on=date(2026, 1, 20), reference="VIR-1")
+    people = [UserFactory(email=f"contributrice{i}@example.org") for i in range(PEOPLE)]
+    for person in people:
+        validated(budget, person, OWED_EACH)
+    return budget, people
+
+
+def pay_everyone_at_once(budget: Budget, people) -> tuple[int, int, list[str]]:
+    barrier = threading.Barrier(len(people))
+    lock = threading.Lock()
+    outcome = {"paid": 0, "refused": 0}
+    errors: list[str] = []
+
+    def treasurer(index: int, person) -> None:
+        try:
+            barrier.wait()
+            payout_services.pay_in_euros(
+                budget=budget, person=person, invoice_reference=f"F-{index}", paid_on=date(2026, 3, 1)
+            )
+            result = "paid"
+        except NotEnoughCash:
+            result = "refused"
+        except Exception as error:
+            result = "error"
+            errors.append(f"{type(error).__name__}: {error}")
+        finally:
+            connections.close_all()
+        with lock:
+            outcome[result] = outcome.get(result, 0) + 1
+
+    threads = [threading.Thread(target=treasurer, args=(i, p)) for i, p in enumerate(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcome["paid"], outcome["refused"], errors
+
+
+def cash_left(budget: Budget) -> Decimal:
+    return LedgerEntry.objects.filter(budget=budget, account=Account.CASH).aggregate(t=Sum("amount"))["t"]
+
+
+def test_simultaneous_payouts_never_pay_out_more_cash_than_was_received(owed):
+    budget, people = owed
+    paid, refused, errors = pay_everyone_at_once(budget, people)
+    assert errors == []
+    assert (paid, refused) == (5, 5)
+    assert cash_left(budget) == 0
+    assert Payout.objects.aggregate(t=Sum("amount"))["t"] == CASH
+    assert selectors.budget_figures(budget).owed == PEOPLE * OWED_EACH - CASH
+
+
+@pytest.fixture
+def budget_lock_removed(postgres, monkeypatch):
+    """Read the budget without locking it, and think a little between reading the cash and paying, as a
+    handler that checked the balance and then wrote would."""
+    read_cash = selectors.cash_available
+
+    def read_without_lock(budget):
+        return Budget.objects.get(pk=budget if isinstance(budget, int) else budget.pk)
+
+    def slow_cash(budget):
+        available = read_cash(budget)
+        time.sleep(0.05)
+        return available
+
+    monkeypatch.setattr(payout_services, "lock_budget", read_without_lock)
+    monkeypatch.setattr(payout_services, "cash_available", slow_cash)
+
+
+def test_without_the_budget_lock_the_same_race_pays_out_cash_that_is_not_there(budget_lock_removed, owed):
+    """Shows that test_simultaneous_payouts_never_pay_out_more_cash_than_was_received would catch a missing
+    lock."""
+    budget, people = owed
+    paid, _refused, errors = pay_everyone_at_once(budget, people)
+    assert errors == []
+    assert paid > 5
+    assert cash_left(budget) < 0
