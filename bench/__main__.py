@@ -1,4 +1,4 @@
-"""python -m bench [--scale 0.1] [--only availability booking feed billing] …  (see bench/README.md)"""
+"""python -m bench [--scale 0.1] [--only availability booking … access token] …  (see bench/README.md)"""
 
 import argparse
 import os
@@ -8,7 +8,7 @@ import time
 from bench import db
 from bench.report import Report, machine
 
-PARTS = ("availability", "booking", "feed", "billing", "clearing")
+PARTS = ("availability", "booking", "feed", "billing", "clearing", "access", "token")
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -37,12 +37,24 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--issuers", type=int, default=8, help="threads issuing one venue's drafts")
     parser.add_argument("--issue-drafts", type=int, default=2000, help="drafts the issuing threads share")
     parser.add_argument("--pdfs", type=int, default=100, help="invoices rendered to PDF")
+    parser.add_argument("--access-rate", type=float, default=200, help="door checks due per second")
+    parser.add_argument(
+        "--access-seconds", type=float, default=60, help="duration of the door check run (max 120)"
+    )
+    parser.add_argument("--access-clients", type=int, default=16, help="client threads sending door checks")
+    parser.add_argument("--tokens", type=int, default=10_000, help="QR tokens verified offline")
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 2:
         parser.error("--scale must be in (0, 2]")
     if not 0 < args.seconds <= 120 or not 0 < args.max_seconds <= 600 or not 0 < args.run_seconds <= 3600:
         parser.error("--seconds must be in (0, 120], --max-seconds in (0, 600], --run-seconds in (0, 3600]")
-    counts = (args.samples, args.feeds, args.clients, args.rooms, args.workers, args.threads)
+    if not 0 < args.access_seconds <= 120 or not 0 < args.access_rate <= 2000:
+        parser.error("--access-seconds must be in (0, 120], --access-rate in (0, 2000]")
+    if args.tokens < 20:
+        parser.error("--tokens must be at least 20")
+    counts = (
+        args.samples, args.feeds, args.clients, args.rooms, args.workers, args.threads, args.access_clients
+    )  # fmt: skip
     if min(*counts, args.billing_workers, args.issuers, args.issue_drafts, args.pdfs) < 1:
         parser.error("counts must be positive")
     return args
@@ -58,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     db.setup_django(url)
     db.migrate()
 
-    from bench import availability, billing, booking_api, clearing, feed, generate
+    from bench import access, availability, billing, booking_api, clearing, feed, generate
 
     dataset = generate.ensure_dataset(url, scale=args.scale, seed=args.seed, force=args.regenerate)
     report = Report()
@@ -105,6 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     clearing_figures = None
     if "clearing" in args.only:
         clearing_figures = clearing.run(url, report, scale=args.scale, seed=args.seed)
+    access_figures = None
+    if "access" in args.only:
+        access_figures = access.run(
+            url,
+            report,
+            seconds=args.access_seconds,
+            rate=args.access_rate,
+            clients=args.access_clients,
+            workers=args.workers,
+            threads=args.threads,
+            seed=args.seed,
+        )
+    token_figures = None
+    if "token" in args.only:
+        token_figures = access.run_tokens(report, count=args.tokens, seed=args.seed)
 
     context = {
         "data set": (
@@ -132,6 +159,17 @@ def main(argv: list[str] | None = None) -> int:
             f"({clearing_figures['cross_venue_visits']:,} across venues) "
             f"over {clearing_figures['venues']} venues"
         )
+    if access_figures:
+        shift = access_figures["offset_hours"]
+        context["door access"] = (
+            f"{access_figures['checks']:,} checks due at {access_figures['rate']:g}/s for "
+            f"{access_figures['seconds']:g}s, {args.access_clients} client threads, "
+            f"{access_figures['doors']} doors (one per venue), {access_figures['people']:,} people with a "
+            f"badge; gunicorn {args.workers} workers × {args.threads} threads"
+            + (f"; server clock moved +{shift:.1f} h into the venues' opening hours" if shift else "")
+        )
+    if token_figures:
+        context["QR tokens"] = f"{token_figures['tokens']:,} tokens verified offline on one core"
     print()
     print(report.text_table())
     print()

@@ -408,6 +408,14 @@ class BookingOut(Schema):
     quoted_net_amount: str | None = Field(
         description="Estimated price excluding VAT, as a decimal string; null when the resource has no price."
     )
+    partner_discount_percent: str | None = Field(
+        description="Pass Interlieux discount taken off the host's public rate (included in "
+        '`quoted_net_amount`), e.g. `"20.00"`; null when no pass discounted this booking.'
+    )
+    credits_used: str = Field(description="Booking credits spent on it, as a decimal string.")
+    billable_net_amount: str | None = Field(
+        description="What will be invoiced excluding VAT: the estimate less the share credits cover."
+    )
     series: int | None = Field(description="Id of the recurring series this booking belongs to.")
     hold_expires_at: datetime | None = Field(description="For a held booking: when the hold lapses.")
 
@@ -450,6 +458,13 @@ def booking_out(booking: Booking) -> dict[str, Any]:
         "organisation": {"id": org.pk, "name": org.name} if org else None,
         "booked_by": {"email": person.email, "name": person.get_full_name()},
         "quoted_net_amount": None if booking.quoted_net_amount is None else str(booking.quoted_net_amount),
+        "partner_discount_percent": None
+        if booking.partner_discount_percent is None
+        else str(booking.partner_discount_percent),
+        "credits_used": str(booking.credits_used),
+        "billable_net_amount": None
+        if booking.billable_net_amount is None
+        else str(booking.billable_net_amount),
         "series": booking.series_id,
         "hold_expires_at": booking.hold_expires_at.astimezone(tz) if booking.hold_expires_at else None,
     }

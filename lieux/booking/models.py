@@ -82,6 +82,29 @@ class Booking(models.Model):
     billable_net_amount = models.DecimalField(
         _("billable excl. VAT"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # Pass Interlieux terms (booking.partners): the home venue whose pass set them, the discount it took
+    # off the host's public rate (None: none lowered the price) and, when the booking is paid with another
+    # venue's credits, that venue (None: the booking's own venue, or no credits). The credits keep their
+    # venue so the clearing between venues can value them; `credits_used` says how many are still spent.
+    partner_venue = models.ForeignKey(
+        "venues.Venue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Pass Interlieux of"),
+    )
+    partner_discount_percent = models.DecimalField(
+        _("Pass Interlieux discount (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    credits_venue = models.ForeignKey(
+        "venues.Venue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("credits of"),
+    )
     # A fixed-desk subscription's booking of its desk: kept in step with the subscription, not by hand.
     subscription = models.ForeignKey(
         "memberships.Subscription",

@@ -137,9 +137,12 @@ def settle(venue: Venue, report: OffersReport) -> None:
     """Pay the demo invoices, alternating transfer and SEPA debit, except the late payers'; and credit one
     invoice so the demo shows a credit note (avoir)."""
     manager = _manager(venue)
-    invoices = Invoice.objects.filter(
-        venue=venue, kind=DocumentKind.INVOICE, status=InvoiceStatus.ISSUED
-    ).order_by("sequence")
+    invoices = (
+        Invoice.objects.filter(venue=venue, kind=DocumentKind.INVOICE, status=InvoiceStatus.ISSUED)
+        # Invoices between venues of the network are paid on the network's own rhythm (load_interlieux).
+        .exclude(source_key__startswith="clearing:")
+        .order_by("sequence")
+    )
     for position, invoice in enumerate(invoices):
         if (invoice.buyer.get("email") or "") in LATE_PAYERS:
             continue

@@ -54,6 +54,22 @@ class SubscriptionSpec:
     desk: str | None = None
 
 
+def pass_interlieux(others: str, vat_rate: str = "20") -> PlanSpec:
+    """The venue's Pass Interlieux plan, sold by the year (one invoice a year keeps the demo quick to load);
+    what it opens elsewhere is set in `interlieux.py`."""
+    return PlanSpec(
+        "pass-interlieux",
+        "Pass Interlieux",
+        "subscription",
+        "year",
+        ((0, "200", ""),),
+        f"Pour un an : jusqu'à 8 journées par mois dans chacun des autres lieux du réseau ({others}), du "
+        "lundi au vendredi, et 10 % de remise sur leurs salles.",
+        vat_rate=vat_rate,
+        proration="by_day",
+    )
+
+
 BILLING = {
     "baraka": BillingSpec(
         "BRK", "FR7610278000000000123456718", "CMCIFR2A", "FR68ZZZ5A3B7C", "Roubaix", "12 400 €"
@@ -112,6 +128,7 @@ PLANS = {
             pack_days=10,
             validity_days=183,
         ),
+        pass_interlieux("La Coroutine et Mons Fabrica"),
     ),
     "la-coroutine": (
         PlanSpec("adhesion", "Adhésion", "membership_fee", "year", ((0, "15", ""),), vat_rate="0"),
@@ -164,6 +181,7 @@ PLANS = {
             pack_days=1,
             validity_days=1,
         ),
+        pass_interlieux("Baraka et Mons Fabrica", vat_rate="0"),
     ),
     "mons-fabrica": (
         PlanSpec(
@@ -185,6 +203,7 @@ PLANS = {
             proration="none",
             credits=(("heures-machine", "6", "reset", 0),),
         ),
+        pass_interlieux("Baraka et La Coroutine"),
     ),
 }
 
@@ -204,4 +223,10 @@ SUBSCRIPTIONS = (
     SubscriptionSpec("mons-fabrica", "adhesion", "mehdi@demo.lieux-communs.org", 8),
     SubscriptionSpec("mons-fabrica", "maker", "mehdi@demo.lieux-communs.org", 3),
     SubscriptionSpec("mons-fabrica", "maker", "thomas@demo.lieux-communs.org", 0),
+    # The Pass Interlieux (see interlieux.py): on top of a membership or a subscription at home.
+    SubscriptionSpec("baraka", "pass-interlieux", "lea@demo.lieux-communs.org", 4),
+    SubscriptionSpec("baraka", "pass-interlieux", "thomas@demo.lieux-communs.org", 3),
+    SubscriptionSpec("la-coroutine", "pass-interlieux", "camille@demo.lieux-communs.org", 4),
+    SubscriptionSpec("la-coroutine", "pass-interlieux", "yanis@demo.lieux-communs.org", 2),
+    SubscriptionSpec("mons-fabrica", "pass-interlieux", "mehdi@demo.lieux-communs.org", 3),
 )

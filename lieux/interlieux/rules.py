@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lieux.venues.rules import is_closed_on, open_intervals
 
@@ -194,8 +195,7 @@ def decide(person: PersonFacts, venue: VenueFacts, moment: datetime) -> Decision
             days_used=grant.days_used,
             parts=(
                 describe(reason),
-                _("%(used)s of %(quota)s days used this month at %(venue)s")
-                % {"used": grant.days_used, "quota": grant.days_per_month, "venue": venue.name},
+                quota_used(grant.days_used, grant.days_per_month or 0, venue.name),
             ),
         )
     if reason == PAST_DUE:
@@ -224,11 +224,17 @@ def _admitted(grant: Grant, venue: VenueFacts) -> Decision:
     used = grant.days_used if grant.visited_today else grant.days_used + 1
     parts = [_("valid: Pass Interlieux from %(home)s") % {"home": grant.home_venue_name}]
     if grant.days_per_month is not None:
-        parts.append(
-            _("%(used)s of %(quota)s days used this month at %(venue)s")
-            % {"used": used, "quota": grant.days_per_month, "venue": venue.name}
-        )
+        parts.append(quota_used(used, grant.days_per_month, venue.name))
     return Decision(allowed=True, reason=OK_PASS, grant=grant, days_used=used, parts=tuple(parts))
+
+
+def quota_used(used: int, quota: int, venue_name: str) -> str:
+    """« 3 of 8 days used this month at Baraka », in the plural the quota asks for."""
+    return ngettext(
+        "%(used)s of %(quota)s day used this month at %(venue)s",
+        "%(used)s of %(quota)s days used this month at %(venue)s",
+        quota,
+    ) % {"used": used, "quota": quota, "venue": venue_name}
 
 
 def describe(reason: str) -> str:

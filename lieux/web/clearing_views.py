@@ -1,5 +1,7 @@
 """The network's clearing page: visits per month, the month's visit matrix as a heat map, net balances over
 time, the month's statement with its key, transfers and invoices; network admins compute and close a month.
+Its key page lists the versions of the clearing key and lets network admins record a new vote, through the
+same service as `lieux clearing key`.
 
 Who sees what (kept simple on purpose): a network admin sees everything. A venue's manager sees the rows
 and columns of the matrix that involve their venue in full, and for the other venues only their totals; of
@@ -11,6 +13,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,14 +26,17 @@ from lieux.core.errors import DomainError
 from lieux.core.money import ZERO
 from lieux.core.time import now
 from lieux.interlieux.clearing import selectors
-from lieux.interlieux.clearing.models import ClearingStatement, SettlementLine
+from lieux.interlieux.clearing.models import ClearingKey, ClearingStatement, SettlementLine
 from lieux.interlieux.clearing.services.close import close_month
 from lieux.interlieux.clearing.services.explain import recompute, stored_cells
+from lieux.interlieux.clearing.services.keys import vote_key
 from lieux.interlieux.clearing.services.run import run_clearing
 from lieux.venues.models import Network, Venue
 from lieux.web import access, charts
 from lieux.web.clearing_charts import heat_level, signed_column_chart
-from lieux.web.pages import viewer
+from lieux.web.forms_billing import add_service_error
+from lieux.web.forms_interlieux import ClearingKeyForm
+from lieux.web.pages import FORM_INVALID, viewer
 
 MONTHS_SHOWN = 12
 
@@ -193,8 +199,49 @@ def network_clearing(request: HttpRequest, network_slug: str) -> HttpResponse:
         "staffed": access.staffed_ids(request),
         "consistent": consistent,
         "past_statements": list(selectors.statements(network)[:MONTHS_SHOWN]),
+        "key_in_force": selectors.current_key(network, month),
     }
     return render(request, "web/manage/clearing.html", context)
+
+
+@login_required
+def network_clearing_key(request: HttpRequest, network_slug: str) -> HttpResponse:
+    """The versions of the network's clearing key; network admins record a new vote here. A venue's
+    managers read the versions (the key values their visits) but cannot vote one alone."""
+    network = get_object_or_404(Network, slug=network_slug)
+    admin, _managed = _viewer_scope(request, network)
+    keys = list(
+        ClearingKey.objects.filter(network=network).annotate(used=Count("statements")).order_by("-version")
+    )
+    status = 200
+    form = None
+    if admin:
+        if request.method == "POST":
+            form = ClearingKeyForm(request.POST)
+            if form.is_valid():
+                try:
+                    key = vote_key(network=network, actor=viewer(request), **form.values())
+                except DomainError as error:
+                    add_service_error(form, error)
+                    status = error.status
+                else:
+                    messages.success(
+                        request,
+                        _("Key v%(version)s recorded. It values the visits of %(month)s onwards.")
+                        % {"version": key.version, "month": date_format(key.voted_on, "F Y")},
+                    )
+                    return redirect("web:network_clearing_key", network_slug=network.slug)
+            else:
+                status = FORM_INVALID
+        else:
+            latest = keys[0] if keys else None
+            form = ClearingKeyForm(
+                initial={**ClearingKeyForm.initial_from(latest), "voted_on": timezone.localdate(now())}
+            )
+    elif request.method == "POST":
+        raise Http404()
+    context = {"network": network, "is_admin": admin, "keys": keys, "form": form}
+    return render(request, "web/manage/clearing_key.html", context, status=status)
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Pages of the Pass Interlieux: the reception desk of a venue (check a visitor in by name, badge or QR
 code, who is here today), its badges and door devices, and a member's own pass (validity per venue, the
-rotating QR code) and visit history with its export.
+rotating QR code) and visit history with its export; and, with a venue's plans, the network access a plan
+gives (the Pass Interlieux it sells).
 
 What a venue's team sees of a visitor from another venue is a first name and whether they may come in;
 the rest stays with the home venue. Every decision comes from `interlieux.rules` through the services."""
@@ -22,12 +23,16 @@ from lieux.accounts.models import User
 from lieux.core.errors import DomainError
 from lieux.core.time import now
 from lieux.interlieux import rules, selectors, tokens
-from lieux.interlieux.models import Badge, DoorDevice
+from lieux.interlieux.anomalies import badge_anomalies
+from lieux.interlieux.models import Badge, DoorDevice, NetworkAccess
 from lieux.interlieux.services import check
 from lieux.interlieux.services.credentials import issue_qr_token, register_badge, revoke_badge
 from lieux.interlieux.services.devices import register_door_device, revoke_door_device
-from lieux.memberships.models import Subscription
+from lieux.interlieux.services.network_access import remove_network_access, set_network_access
+from lieux.memberships.models import Plan, Subscription
 from lieux.venues.models import Venue
+from lieux.web.forms_billing import add_service_error
+from lieux.web.forms_interlieux import NetworkAccessForm
 from lieux.web.pages import FORM_INVALID, page_of, staffed_venue, viewer
 
 SEARCH_LIMIT = 20
@@ -136,9 +141,8 @@ def manage_badges(request: HttpRequest, venue_slug: str) -> HttpResponse:
                 messages.success(request, _("Badge registered."))
                 return redirect("web:manage_badges", venue_slug=venue.slug)
     badges = page_of(request, selectors.badges_of_venue(venue), VISITS_PAGE)
-    return render(
-        request, "web/manage/badges.html", {"venue": venue, "tab": "badges", "badges": badges}, status=status
-    )
+    context = {"venue": venue, "tab": "badges", "badges": badges, "anomalies": badge_anomalies(venue)}
+    return render(request, "web/manage/badges.html", context, status=status)
 
 
 @login_required
@@ -188,6 +192,56 @@ def revoke_door(request: HttpRequest, venue_slug: str, pk: int) -> HttpResponse:
     revoke_door_device(device=device, actor=viewer(request))
     messages.success(request, _("Door device revoked."))
     return redirect("web:manage_doors", venue_slug=venue.slug)
+
+
+# --- The network access of a plan ------------------------------------------------------------------------
+
+
+@login_required
+def manage_plan_network(request: HttpRequest, venue_slug: str, pk: int) -> HttpResponse:
+    """Give a plan of the venue its Pass Interlieux, change its terms, or take the plan out of the network."""
+    venue = staffed_venue(request, venue_slug)
+    plan = get_object_or_404(Plan.objects.filter(venue=venue), pk=pk)
+    access = NetworkAccess.objects.filter(plan=plan).prefetch_related("host_venues").first()
+    # The plan's own venue is always open to its subscribers: only the others are offered.
+    hosts = Venue.objects.filter(network_id=venue.network_id).exclude(pk=venue.pk).order_by("name")
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        if remove_network_access(plan=plan, actor=viewer(request)):
+            messages.success(request, _("%(name)s no longer opens the other venues.") % {"name": plan.name})
+        return redirect("web:manage_plan_network", venue_slug=venue.slug, pk=plan.pk)
+    if request.method == "POST":
+        form = NetworkAccessForm(request.POST, hosts=hosts)
+        if form.is_valid():
+            try:
+                set_network_access(plan=plan, actor=viewer(request), **form.values())
+            except DomainError as error:
+                add_service_error(form, error)
+                status = error.status
+            else:
+                messages.success(
+                    request, _("The Pass Interlieux of %(name)s is saved.") % {"name": plan.name}
+                )
+                return redirect("web:manage_plans", venue_slug=venue.slug)
+        else:
+            status = FORM_INVALID
+    else:
+        form = NetworkAccessForm(initial=NetworkAccessForm.initial_from(access), hosts=hosts)
+    subscribers = plan.subscriptions.filter(status__in=selectors.ENTRY_STATUSES).count()
+    return render(
+        request,
+        "web/manage/plan_network.html",
+        {
+            "venue": venue,
+            "plan": plan,
+            "access": access,
+            "form": form,
+            "has_hosts": hosts.exists(),
+            "subscribers": subscribers,
+            "tab": "plans",
+        },
+        status=status,
+    )
 
 
 # --- A member's pass -------------------------------------------------------------------------------------

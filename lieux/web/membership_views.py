@@ -339,8 +339,13 @@ def my_credits(request: HttpRequest) -> HttpResponse:
 def manage_plans(request: HttpRequest, venue_slug: str) -> HttpResponse:
     venue = staffed_venue(request, venue_slug)
     today = local_today(venue)
-    plans = selectors.venue_plans(venue).annotate(
-        live_count=Count("subscriptions", filter=~Q(subscriptions__status=SubscriptionStatus.ENDED))
+    plans = (
+        selectors.venue_plans(venue)
+        .annotate(
+            live_count=Count("subscriptions", filter=~Q(subscriptions__status=SubscriptionStatus.ENDED))
+        )
+        # The Pass Interlieux column: each plan's network access and its venues, in two queries.
+        .prefetch_related("network_access__host_venues")
     )
     rows = [
         (plan, periods.step_at(steps_of(plan), today), periods.upcoming_steps(steps_of(plan), today))

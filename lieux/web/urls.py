@@ -3,6 +3,7 @@ from django.urls import path
 from lieux.web import (
     billing_views,
     clearing_views,
+    contribution_urls,
     feeds,
     interlieux_views,
     membership_views,
@@ -142,6 +143,19 @@ urlpatterns = [
         clearing_views.network_clearing_action,
         name="network_clearing_action",
     ),
+    path(
+        "gestion/reseau/<slug:network_slug>/compensation/cle/",
+        clearing_views.network_clearing_key,
+        name="network_clearing_key",
+    ),
+    # A plan's Pass Interlieux: where, when and how often it opens the network's other venues.
+    path(
+        "gestion/<slug:venue_slug>/formules/<int:pk>/pass-interlieux/",
+        interlieux_views.manage_plan_network,
+        name="manage_plan_network",
+    ),
     # Secret-token iCalendar feeds (RFC 5545); see lieux/web/feeds.py.
     path("calendrier/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
+    # Contributions, budgets, allocation rounds and their public pages; see lieux/web/contribution_urls.py.
+    *contribution_urls.urlpatterns,
 ]

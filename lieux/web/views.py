@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lieux.booking import selectors
+from lieux.booking import partners, selectors
 from lieux.booking import services as booking_services
 from lieux.booking.models import BLOCKING_STATUSES, Booking, FeedScope, Status
 from lieux.core.errors import DomainError, NotFound
@@ -170,6 +170,8 @@ def resource_detail(request: HttpRequest, venue_slug: str, resource_slug: str) -
         "view": agenda.week_view(resource=resource, day=week_day, user=request.user),
         "today": agenda.today_at(venue),
         "form": form,
+        # A Pass Interlieux valid here: its discount and credits, said before the person books.
+        "partner_terms": partners.terms_for(request.user, venue, agenda.today_at(venue)),
     }
     return render(request, "web/resource.html", context, status=status)
 

@@ -1,5 +1,6 @@
 """`lieux demo`: the MONSCOBAR network, loaded through the booking services, twice without change."""
 
+from collections import Counter
 from datetime import timedelta
 from io import StringIO
 from itertools import pairwise
@@ -10,12 +11,20 @@ from django.core.management import call_command
 from stdnum.fr import siret
 
 from lieux.accounts.models import Organisation, User
+from lieux.billing.models import Invoice, Payment
 from lieux.billing.services import chain
 from lieux.booking.models import Booking, BookingSeries, Occupancy, Status
 from lieux.core.models import AuditEvent
 from lieux.core.time import now
+from lieux.demo import interlieux as pass_data
 from lieux.demo import network as data
 from lieux.demo.load import load, logins
+from lieux.interlieux import rules as access_rules
+from lieux.interlieux.clearing.models import ClearingKey, ClearingStatement, StatementStatus
+from lieux.interlieux.clearing.services.explain import recompute
+from lieux.interlieux.models import Badge, DoorDevice, NetworkAccess, NetworkKey, Visit
+from lieux.interlieux.selectors import venue_facts
+from lieux.memberships.models import Plan, Subscription
 from lieux.venues import rules as venue_rules
 from lieux.venues import selectors as venue_selectors
 from lieux.venues.models import (
@@ -44,6 +53,17 @@ MODELS = (
     BookingSeries,
     Occupancy,
     AuditEvent,
+    Plan,
+    Subscription,
+    Invoice,
+    Payment,
+    NetworkKey,
+    NetworkAccess,
+    Badge,
+    DoorDevice,
+    Visit,
+    ClearingKey,
+    ClearingStatement,
 )
 
 
@@ -160,7 +180,84 @@ def test_the_offers_are_sold_invoiced_and_paid_through_the_platform(loaded):
     desk = Booking.objects.get(subscription__plan__slug="resident")
     assert desk.resource.slug == "poste-resident-1" and desk.status == Status.CONFIRMED
     assert list(chain.verify()) == [], "the demo invoices keep an intact chain"
-    assert "Offers: 10 new plans" in loaded
+    assert "Offers: 13 new plans" in loaded
+
+
+def months_back(day, months: int):
+    index = day.year * 12 + day.month - 1 - months
+    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def test_each_venue_sells_a_pass_interlieux_that_opens_the_two_others(loaded):
+    venues = set(Venue.objects.all())
+    assert NetworkKey.objects.filter(retired_at__isnull=True).count() == 1
+    for venue in venues:
+        plan = Plan.objects.get(venue=venue, slug=pass_data.PASS_PLAN, name="Pass Interlieux")
+        access = NetworkAccess.objects.get(plan=plan)
+        assert set(access.host_venues.all()) == venues - {venue}
+        assert access.weekdays == "01234" and access.days_per_month == 8
+        assert DoorDevice.objects.filter(venue=venue, revoked_at__isnull=True).count() == 1
+    holders = Subscription.objects.filter(plan__slug=pass_data.PASS_PLAN)
+    assert holders.count() == 5 and all(s.status == "active" for s in holders)
+    assert Badge.objects.filter(revoked_at__isnull=True).count() == len(pass_data.BADGES) == 4
+    assert "Pass Interlieux: 5 pass holders, 4 badges, 3 door readers" in loaded
+    # A door's token is shown once to whoever registers it: never by the demo.
+    assert "ld_" not in loaded
+
+
+def test_three_months_of_visits_keep_to_the_rules_a_door_applies(loaded):
+    visits = list(Visit.objects.select_related("venue", "subscription__plan__network_access"))
+    today = min(now().astimezone(v.tz).date() for v in Venue.objects.all())
+    first = months_back(today, pass_data.VISIT_MONTHS)
+    assert 150 <= len(visits) <= 600
+    assert {v.day.replace(day=1) for v in visits} >= {months_back(today, n) for n in (1, 2, 3)}
+    assert all(first <= v.day < today for v in visits)
+    per_person_day = Counter((v.person_id, v.day) for v in visits)
+    assert max(per_person_day.values()) == 1, "one venue a day per person"
+    quota = Counter()
+    facts = {}
+    for visit in visits:
+        subscription = visit.subscription
+        assert subscription.started_on <= visit.day and subscription.venue_id == visit.home_venue_id
+        if visit.venue_id == visit.home_venue_id:
+            assert subscription.venue_id == visit.venue_id
+        else:
+            assert subscription.plan.slug == pass_data.PASS_PLAN and visit.day.weekday() < 5
+            quota[(subscription.pk, visit.venue_id, visit.day.replace(day=1))] += 1
+        key = (visit.venue_id, visit.day)
+        if key not in facts:
+            facts[key] = venue_facts(visit.venue, visit.day)
+        assert access_rules.is_open(facts[key], visit.first_seen_at), visit
+        assert access_rules.is_open(facts[key], visit.last_seen_at), visit
+    assert max(quota.values()) <= pass_data.PASS_DAYS_PER_MONTH
+    homes = {v.home_venue_id for v in visits if v.home_venue_id != v.venue_id}
+    hosts = {v.venue_id for v in visits if v.home_venue_id != v.venue_id}
+    assert len(homes) == len(hosts) == 3, "every venue sends and receives pass visitors"
+
+
+def test_the_months_over_are_cleared_closed_and_invoiced(loaded, client):
+    network = Network.objects.get(slug="monscobar")
+    key = ClearingKey.objects.get(network=network)
+    assert (key.version, key.method, str(key.unit_price)) == (1, "per_visit", "8.00")
+    today = now().astimezone(data_tz()).date()
+    months = [months_back(today, n) for n in (3, 2, 1)]
+    statements = list(ClearingStatement.objects.filter(network=network).order_by("month"))
+    assert [s.month for s in statements] == months
+    assert all(s.status == StatementStatus.CLOSED and recompute(s).matches for s in statements)
+    assert all(s.visits > 0 for s in statements)
+    invoices = Invoice.objects.filter(source_key__startswith="clearing:")
+    assert invoices.count() == sum(s.transfers.count() for s in statements) > 0
+    last = statements[-1]
+    # The older months' transfers are paid; the last one's invoices are still due.
+    for transfer in last.transfers.all():
+        assert not Payment.objects.filter(invoice=transfer.invoice_id).exists()
+    for statement in statements[:-1]:
+        for transfer in statement.transfers.all():
+            assert Payment.objects.filter(invoice=transfer.invoice_id).exists()
+    assert list(chain.verify()) == []
+    client.force_login(User.objects.get(email=data.ADMIN.email))
+    page = client.get("/gestion/reseau/monscobar/compensation/").content.decode()
+    assert "Closed" in page and 'class="num heat-' in page and page.count("<svg") == 2
 
 
 def test_a_week_of_holidays_skips_its_bookings_without_failing(db, monkeypatch):

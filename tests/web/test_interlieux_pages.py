@@ -140,3 +140,20 @@ def test_a_person_exports_their_own_visits_only(traveller, venue, other_venue, m
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode())))
     assert len(rows) == 1 and rows[0]["home_venue"] == "La Coroutine"
     assert "Baraka" in client.get("/compte/pass/passages/").content.decode()
+
+
+def test_the_badges_page_lists_a_badge_seen_at_two_venues_within_minutes(
+    manager, venue, other_venue, traveller
+):
+    from lieux.interlieux.services import check
+    from tests.interlieux_data import door
+
+    moment = now().astimezone(venue.tz).replace(hour=10, minute=0, second=0, microsecond=0)
+    check.check_access(device=door(venue)[0], credential="04A21BC3", at=moment)
+    check.check_access(
+        device=door(other_venue, "Porte Baraka")[0], credential="04A21BC3", at=moment + timedelta(minutes=3)
+    )
+    page = client_for(manager).get(f"/gestion/{venue.slug}/badges/").content.decode()
+    anomalies = page.split('id="anomalies-title"')[1]
+    assert "04A21BC3" in anomalies and other_venue.name in anomalies
+    assert "No anomaly." not in anomalies

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from lieux.billing.models import Invoice
@@ -63,20 +64,38 @@ def describe(booking: Booking) -> str:
         "start": start.strftime("%H:%M"),
         "end": end.strftime("%H:%M"),
     }
-    if booking.credits_used:
+    if booking.partner_discount_percent:
+        text += ", " + _("Pass Interlieux discount %(percent)s%%") % {
+            "percent": percent_text(booking.partner_discount_percent)
+        }
+    if booking.credits_used and booking.credits_venue_id and booking.credits_venue_id != booking.venue_id:
+        # Another venue's credits (Pass Interlieux): named, since the clearing between venues values them.
+        text += " " + _("(%(credits)s credits of %(venue)s used)") % {
+            "credits": booking.credits_used,
+            "venue": booking.credits_venue.name if booking.credits_venue else "",
+        }
+    elif booking.credits_used:
         text += " " + _("(%(credits)s credits used)") % {"credits": booking.credits_used}
     return text[:300]
 
 
+def percent_text(percent: Decimal) -> str:
+    """20.00 → "20", 12.50 → "12,5" in French: a rate as people write it."""
+    value = percent.quantize(Decimal(1)) if percent == percent.to_integral_value() else percent.normalize()
+    return number_format(value)
+
+
 def bill(booking_id: int, period_start: date | None = None, period_end: date | None = None) -> Invoice:
     """Issue the invoice of a booking's billable remainder and link it to the booking; a booking already
-    invoiced returns its invoice. Buyer: the organisation the booking was made for, else the booker."""
+    invoiced returns its invoice. Buyer: the organisation the booking was made for, else the booker.
+    Seller: the booking's venue, also at a partner venue (Pass Interlieux): the resource is the host's, and
+    the home venue's plan sells nothing there; its credits spent are named on the line."""
 
     def write() -> Invoice:
         try:
             booking = (
                 Booking.objects.select_for_update(of=("self",))
-                .select_related("venue", "resource", "booked_by", "organisation")
+                .select_related("venue", "resource", "booked_by", "organisation", "credits_venue")
                 .get(pk=booking_id)
             )
         except Booking.DoesNotExist:

@@ -1,5 +1,6 @@
 """Who may book what, and whether a slot obeys a resource's rules. Shared by every booking write."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from lieux.accounts.models import Organisation
 from lieux.billing import overdue
+from lieux.booking import partner_rules, partners
 from lieux.booking.errors import BookingInvalid, BookingNotFound
 from lieux.booking.models import Booking
 from lieux.booking.rules import ResourceRules, rule_violations
@@ -87,11 +89,40 @@ def ensure_valid_slot(resource: Resource, start: datetime, end: datetime, *, sta
         raise BookingInvalid(" ".join(message for _code, message in problems), code=problems[0][0])
 
 
-def estimate_price(actor, resource: Resource, start: datetime, end: datetime) -> Decimal | None:
+@dataclass(frozen=True)
+class Quote:
+    """A booking's estimated price excluding VAT (None: the resource has no price), and the partner terms
+    behind it when the booker holds a Pass Interlieux valid at the resource's venue. `discount_percent` is
+    set only when the pass discount lowered the price (partner_rules.partner_price)."""
+
+    net_amount: Decimal | None
+    terms: partners.PartnerTerms | None = None
+    discount_percent: Decimal | None = None
+
+
+def quote(actor, resource: Resource, start: datetime, end: datetime) -> Quote:
+    """The price a person pays: the member or public rate, or at a partner venue the public rate less the
+    pass discount when that is lower. The same figure is shown before booking, stored on the booking and
+    billed (less what credits cover)."""
+    venue = resource.venue
     member = venue_selectors.is_member_of(actor, resource.venue_id)
-    audience = Audience.MEMBER if member else Audience.PUBLIC
-    prices = {p.unit: p.net_amount for p in resource.prices.all() if p.audience == audience}
-    return venue_rules.quote(end - start, prices, resource.venue.half_day_hours)
+    all_prices = list(resource.prices.all())
+
+    def rate(audience: str) -> Decimal | None:
+        prices = {p.unit: p.net_amount for p in all_prices if p.audience == audience}
+        return venue_rules.quote(end - start, prices, venue.half_day_hours)
+
+    regular = rate(Audience.MEMBER if member else Audience.PUBLIC)
+    terms = partners.terms_for(actor, venue, start.astimezone(venue.tz).date())
+    if terms is None:
+        return Quote(regular)
+    public = rate(Audience.PUBLIC) if member else regular
+    price = partner_rules.partner_price(regular=regular, public=public, percent=terms.discount_percent)
+    return Quote(price.net_amount, terms, price.discount_percent)
+
+
+def estimate_price(actor, resource: Resource, start: datetime, end: datetime) -> Decimal | None:
+    return quote(actor, resource, start, end).net_amount
 
 
 def ensure_not_past_due(actor, resource: Resource, organisation: Organisation | None, *, staff: bool) -> None:

@@ -41,7 +41,8 @@ def create_booking(
     checks.ensure_may_pay_for(actor, organisation, staff=staff)
     checks.ensure_not_past_due(actor, resource, organisation, staff=staff)
     checks.ensure_valid_slot(resource, starts_at, ends_at, staff=staff)
-    price = checks.estimate_price(actor, resource, starts_at, ends_at)
+    quote = checks.quote(actor, resource, starts_at, ends_at)
+    price = quote.net_amount
     status = initial_status(resource, staff=staff, hold=hold)
 
     def write() -> Booking:
@@ -60,7 +61,7 @@ def create_booking(
             billable_net_amount=price,
         )
         occupy(booking, starts_at, ends_at, fresh=True)
-        spend_credits(booking, actor=actor)
+        spend_credits(booking, actor=actor, quote=quote)
         if booking.credits_used:
             booking.save(update_fields=["credits_used", "billable_net_amount"])
         audit.record(
@@ -73,6 +74,8 @@ def create_booking(
             start=starts_at.isoformat(),
             end=ends_at.isoformat(),
             credits_used=str(booking.credits_used),
+            partner_venue=booking.partner_venue_id,
+            credits_venue=booking.credits_venue_id,
         )
         return booking
 

@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 
 from lieux.core.time import now
 from lieux.interlieux import rules, selectors
-from lieux.interlieux.models import AccessAudit, CredentialKind, DoorDevice, OfflinePassage, VisitSource
-from lieux.interlieux.services import visits
+from lieux.interlieux.models import CredentialKind, DoorDevice, OfflinePassage, VisitSource
+from lieux.interlieux.services import check, visits
 from lieux.interlieux.services.check import resolve_credential
 
 # Older passages are refused: a door offline for more than a week has bigger problems than counting.
@@ -87,15 +87,16 @@ def _one(device: DoorDevice, passage: OfflinePassageIn, at: datetime) -> Offline
                 )
                 row.visit = visit
                 row.save(update_fields=["visit"])
-            AccessAudit.objects.create(
-                at=passage.seen_at,
+            # The door's own check, anomaly included: a badge copied and used offline at one venue while
+            # it is scanned at another is flagged when the passage arrives, whichever came first.
+            check.record_check(
                 venue=venue,
                 device=device,
-                credential_kind=CredentialKind.OFFLINE,
-                allowed=decision.allowed,
-                reason=decision.reason,
-                person_id_seen=getattr(resolved.person, "pk", None),
+                kind=CredentialKind.OFFLINE,
+                decision=decision,
+                person=resolved.person,
                 badge=resolved.badge,
+                at=passage.seen_at,
             )
     except IntegrityError:
         # The same passage arrived through a concurrent upload, which recorded it.

@@ -207,6 +207,28 @@ def lock_lots(person_id: int, venue_id: int, credit_type_ids: Iterable[int]) -> 
     )
 
 
+def partner_rates(
+    *, resource: Resource, home_venue_id: int, credit_type_ids: Iterable[int]
+) -> dict[int, Decimal]:
+    """The conversion table of a partner venue's `resource` for credits of the home venue (Pass
+    Interlieux), keyed by home credit type: an entry naming the home type itself, else the host's entry for
+    its own type of the same code (the network's shared names, e.g. "heures-salle"). Empty when the
+    resource has no such entry: then no credit pays for it."""
+    home_types = CreditType.objects.filter(pk__in=list(credit_type_ids), venue_id=home_venue_id)
+    by_code = {credit_type.code: credit_type.pk for credit_type in home_types}
+    home_ids = set(by_code.values())
+    direct: dict[int, Decimal] = {}
+    same_code: dict[int, Decimal] = {}
+    entries = CreditRate.objects.filter(resource=resource).select_related("credit_type").order_by("pk")
+    for entry in entries:
+        if entry.credit_type_id in home_ids:
+            direct.setdefault(entry.credit_type_id, entry.credits_per_hour)
+        elif entry.credit_type.venue_id == resource.venue_id and entry.credit_type.code in by_code:
+            same_code.setdefault(by_code[entry.credit_type.code], entry.credits_per_hour)
+    rates = same_code | direct
+    return {type_id: rates[type_id] for type_id in sorted(rates)}
+
+
 def consume_for_booking(
     *,
     person: User,
@@ -216,16 +238,21 @@ def consume_for_booking(
     reference: str,
     at: datetime,
     actor: Any = None,
+    rates: dict[int, Decimal] | None = None,
 ) -> Consumption:
     """Spend the person's credits on a booking of `hours` of `resource` taking place at `at`, oldest expiry
     first, as far as they go. Runs inside the caller's transaction (the booking's), so a refused booking
-    spends nothing. Returns NOTHING when the resource takes no credit the person holds."""
-    rates = {
-        rate.credit_type_id: rate.credits_per_hour
-        for rate in CreditRate.objects.filter(resource=resource, credit_type__venue=venue).order_by(
-            "credit_type_id"
-        )
-    }
+    spends nothing. Returns NOTHING when the resource takes no credit the person holds.
+
+    `venue` is the venue whose credits pay: the resource's own by default, with its conversion table; for a
+    booking at a partner venue, the home venue, with `rates` from `partner_rates`."""
+    if rates is None:
+        rates = {
+            rate.credit_type_id: rate.credits_per_hour
+            for rate in CreditRate.objects.filter(resource=resource, credit_type__venue=venue).order_by(
+                "credit_type_id"
+            )
+        }
     if not rates:  # the usual case: one indexed read and nothing else
         return NOTHING
     with transaction.atomic():
@@ -260,6 +287,7 @@ def consume_for_booking(
                 )
             )
         used = sum((-e.quantity for e in entries), rules.ZERO)
+        elsewhere = {} if resource.venue_id == venue.pk else {"used_at_venue": resource.venue_id}
         audit.record(
             "memberships.credits.consumed",
             person,
@@ -270,6 +298,7 @@ def consume_for_booking(
             cost=str(chosen.cost),
             used=str(used),
             lots={str(e.lot_id): str(-e.quantity) for e in entries},
+            **elsewhere,
         )
         return Consumption(
             credit_type=CreditType.objects.get(pk=chosen.credit_type_id),

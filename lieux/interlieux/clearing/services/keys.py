@@ -30,15 +30,27 @@ def vote_key(
 ) -> ClearingKey:
     """Record the key the network voted, as the next version."""
     if method not in rules.METHODS:
-        raise ValidationError(_("Unknown clearing method."), code="invalid_method")
-    if unit_price < 0 or free_allowance < 0 or (cap_per_pair is not None and cap_per_pair < 0):
-        raise ValidationError(_("Prices, allowances and caps cannot be negative."), code="invalid_key")
+        raise ValidationError(_("Unknown clearing method."), code="invalid_method", field="method")
+    # `field` names the input at fault, so a form shows the message next to it.
+    for field, value in (
+        ("unit_price", unit_price),
+        ("free_allowance", free_allowance),
+        ("cap_per_pair", cap_per_pair),
+    ):
+        if value is not None and value < 0:
+            raise ValidationError(
+                _("Prices, allowances and caps cannot be negative."), code="invalid_key", field=field
+            )
     if method == rules.REVENUE_SHARE and not 0 < revenue_share_percent <= 100:
         raise ValidationError(
-            _("A revenue share is a percentage above 0 and at most 100."), code="invalid_share"
+            _("A revenue share is a percentage above 0 and at most 100."),
+            code="invalid_share",
+            field="revenue_share_percent",
         )
     if method != rules.REVENUE_SHARE and unit_price <= 0:
-        raise ValidationError(_("A price per visit or per half-day must be positive."), code="invalid_price")
+        raise ValidationError(
+            _("A price per visit or per half-day must be positive."), code="invalid_price", field="unit_price"
+        )
     try:
         with transaction.atomic():
             latest = ClearingKey.objects.filter(network=network).aggregate(v=Max("version"))["v"] or 0

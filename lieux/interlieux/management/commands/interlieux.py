@@ -4,6 +4,7 @@
     lieux interlieux device add --venue SLUG --name NAME      prints the device's token, once
     lieux interlieux device list [--venue SLUG]
     lieux interlieux device revoke --id ID
+    lieux interlieux purge [--dry-run]                        forget what is past its retention
 
 A rotated key keeps verifying what it signed for a day; the token of a device is never shown again (its
 digest alone is stored): lost, it is revoked and a new device is added.
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from lieux.core.errors import DomainError
 from lieux.interlieux.models import DoorDevice
+from lieux.interlieux.services import purge as purge_services
 from lieux.interlieux.services.devices import register_door_device, revoke_door_device
 from lieux.interlieux.services.keys import create_network_key
 from lieux.venues.models import Network, Venue
@@ -37,11 +39,15 @@ class Command(BaseCommand):
         listing.add_argument("--venue")
         revoke = device_actions.add_parser("revoke", help="Revoke a door device.")
         revoke.add_argument("--id", type=int, required=True)
+        purge = actions.add_parser("purge", help="Delete expired tokens and access records past retention.")
+        purge.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "keygen":
                 self.keygen(options.get("network"))
+            elif options["action"] == "purge":
+                self.purge(dry_run=options["dry_run"])
             elif options["device_action"] == "add":
                 self.add_device(options["venue"], options["name"])
             elif options["device_action"] == "list":
@@ -92,3 +98,23 @@ class Command(BaseCommand):
             raise CommandError(_("No door device %(id)s.") % {"id": device_id})
         revoke_door_device(device=device)
         self.stdout.write(_("Door device %(id)s revoked.") % {"id": device_id})
+
+    def purge(self, *, dry_run: bool) -> None:
+        report = purge_services.purge(dry_run=dry_run)
+        counts = {
+            "used": report.used_tokens,
+            "revoked": report.revoked_tokens,
+            "checks": report.access_checks,
+            "passages": report.offline_passages,
+        }
+        if dry_run:
+            message = _(
+                "Would delete %(used)s used tokens, %(revoked)s revoked tokens, %(checks)s access checks and "
+                "%(passages)s offline passages."
+            )
+        else:
+            message = _(
+                "Deleted %(used)s used tokens, %(revoked)s revoked tokens, %(checks)s access checks and "
+                "%(passages)s offline passages."
+            )
+        self.stdout.write(message % counts)
