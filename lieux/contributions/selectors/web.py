@@ -48,19 +48,20 @@ COUNTED = (ContributionStatus.VALIDATED, ContributionStatus.PAID)
 # Declaring -------------------------------------------------------------------------------------------------
 
 
-def budgets_for_declaring(project: Project) -> QuerySet[Budget]:
+def budgets_for_declaring(project: Project, user=None) -> QuerySet[Budget]:
     """Budgets a contribution to `project` may ask money from: open or in deficit (not closed), of its
-    network, and covering it (rules.declarations.covers says the same for one budget)."""
+    network, and covering it (rules.declarations.covers says the same for one budget). Given `user`, only
+    those they may know of: public ones, the project's own, and those they manage (a private budget's
+    very name is its managers' business)."""
     covering = Q(project=project) | Q(project__isnull=True, venue__isnull=True)
     if project.venue_id is None:
         covering |= Q(project__isnull=True, venue__isnull=False)
     else:
         covering |= Q(project__isnull=True, venue_id=project.venue_id)
-    return (
-        Budget.objects.filter(covering, network_id=project.network_id)
-        .exclude(status=BudgetStatus.CLOSED)
-        .order_by("name", "pk")
-    )
+    found = Budget.objects.filter(covering, network_id=project.network_id).exclude(status=BudgetStatus.CLOSED)
+    if user is not None:
+        found = found.filter(Q(is_public=True) | Q(project=project) | managed_budgets_filter(user))
+    return found.order_by("name", "pk")
 
 
 # Budgets ---------------------------------------------------------------------------------------------------
@@ -179,6 +180,31 @@ class PublicPeople:
     anonymous_contributions: int
 
 
+def public_names(person_ids: list[int]) -> dict[int, str]:
+    """How each of these people agreed to be named on public pages: their name or their pseudonym. Those
+    without a profile, or hidden, are absent: no consent, no name."""
+    profiles = {
+        p.person_id: p
+        for p in ContributorProfile.objects.filter(person_id__in=person_ids).exclude(
+            visibility=Visibility.HIDDEN
+        )
+    }
+    named = [pk for pk, p in profiles.items() if p.visibility == Visibility.NAME]
+    full_names = {
+        u.pk: (u.get_full_name() or u.get_short_name()).strip() for u in User.objects.filter(pk__in=named)
+    }
+    labels = {}
+    for pk, profile in profiles.items():
+        label = (
+            profile.pseudonym.strip()
+            if profile.visibility == Visibility.PSEUDONYM
+            else full_names.get(pk, "")
+        )
+        if label:
+            labels[pk] = label
+    return labels
+
+
 def public_people(contributions: QuerySet[Contribution]) -> PublicPeople:
     """Who contributed, as each person agreed to appear (ContributorProfile): by name, under a pseudonym,
     or only counted. No profile means no consent: counted, not shown."""
@@ -186,29 +212,12 @@ def public_people(contributions: QuerySet[Contribution]) -> PublicPeople:
         contributions.values_list("contributor_id").annotate(hours=Sum("hours"), count=Count("pk")).order_by()
     )
     totals = {pk: (hours or ZERO, count) for pk, hours, count in rows}
-    profiles = {
-        p.person_id: p
-        for p in ContributorProfile.objects.filter(person_id__in=list(totals)).exclude(
-            visibility=Visibility.HIDDEN
-        )
-    }
-    names = {
-        u.pk: (u.get_full_name() or u.get_short_name())
-        for u in User.objects.filter(
-            pk__in=[pk for pk, p in profiles.items() if p.visibility == Visibility.NAME]
-        )
-    }
+    labels = public_names(list(totals))
     shown: list[PublicContributor] = []
     hidden_people, hidden_hours, hidden_count = 0, ZERO, 0
     for pk, (hours, count) in totals.items():
-        profile = profiles.get(pk)
-        label = ""
-        if profile is not None and profile.visibility == Visibility.PSEUDONYM:
-            label = profile.pseudonym.strip()
-        elif profile is not None and profile.visibility == Visibility.NAME:
-            label = names.get(pk, "").strip()
-        if label:
-            shown.append(PublicContributor(label, hours, count))
+        if pk in labels:
+            shown.append(PublicContributor(labels[pk], hours, count))
         else:
             hidden_people += 1
             hidden_hours += hours
@@ -258,7 +267,7 @@ def hours_by_activity_and_month(
     shown_from = months[0]
     hours: dict[tuple[date, str], Decimal] = defaultdict(lambda: ZERO)
     for pk, day, amount in rows:
-        if day < shown_from:
+        if day < shown_from or amount is None:
             continue
         names = links.get(pk) or [""]
         for name, share in zip(names, split_hours(amount, len(names)), strict=True):

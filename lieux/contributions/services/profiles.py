@@ -24,7 +24,9 @@ MAX_STRUCTURE = 160
 def _clean(value: str, *, field: str, limit: int) -> str:
     value = " ".join(value.split())
     if len(value) > limit:
-        raise ValidationError(_("At most %(limit)s characters.") % {"limit": limit}, code="too_long", field=field)
+        raise ValidationError(
+            _("At most %(limit)s characters.") % {"limit": limit}, code="too_long", field=field
+        )
     if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
         raise ValidationError(_("The text holds control characters."), code="invalid_characters", field=field)
     return value

@@ -1,0 +1,388 @@
+"""A contributive budget's page: its figures (committed, received, validated, paid, credit, owed, pending,
+forecast, envelope left, deficit), its burn-down drawn as an accessible SVG with the same numbers as a
+table, its funding sources and receipts, its payouts; what it owes the viewer, with the credit they could
+take instead of euros; and the managers' forms: a source, a receipt, a payout in euros against an invoice,
+the closing (with the three ways out of a deficit).
+
+Who sees what: selectors.web.budget_access. Every form posts to its own URL and, when the service refuses,
+the whole page comes back with that form's error and the error's status; nothing is written."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lieux.accounts.models import User
+from lieux.contributions.models import Budget, BudgetStatus, CreditConversion, FundingReceipt
+from lieux.contributions.rules import ledger as ledger_rules
+from lieux.contributions.selectors import budgets as budget_selectors
+from lieux.contributions.selectors import web as web_selectors
+from lieux.contributions.services import closing as closing_services
+from lieux.contributions.services import funding as funding_services
+from lieux.contributions.services import payouts as payout_services
+from lieux.contributions.services.budgets import ensure_budget_open
+from lieux.core.errors import DomainError, NotFound
+from lieux.memberships.rules.credits import CREDIT_STEP
+from lieux.web import contribution_charts
+from lieux.web.contribution_views import forbidden
+from lieux.web.forms_billing import add_service_error
+from lieux.web.forms_contributions import (
+    CloseForm,
+    CreditPayoutForm,
+    EurosPayoutForm,
+    FundingSourceForm,
+    ReceiptForm,
+)
+from lieux.web.pages import FORM_INVALID, viewer
+
+BURN_DOWN_KEYS = ("envelope_left", "ideal", "granted", "received")
+
+
+def budget_for(request: HttpRequest, pk: int) -> tuple[Budget, str]:
+    budget = Budget.objects.select_related("network", "venue", "project").filter(pk=pk).first()
+    access = web_selectors.budget_access(viewer(request), budget) if budget is not None else None
+    if budget is None or access is None:
+        raise Http404()
+    return budget, access
+
+
+# --- Pictures -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BurnDownView:
+    chart: contribution_charts.LineChart
+    rows: list[dict[str, Any]]  # the table: one row per step
+    step: str
+    description: str  # the SVG's <desc>: where the budget stands, in one sentence
+
+
+def burn_down_view(budget: Budget, figures: ledger_rules.Figures) -> BurnDownView:
+    series = budget_selectors.burn_down(budget)
+    weekly = series.step == ledger_rules.WEEK
+    steps = []
+    rows = []
+    for point in series.points:
+        label = date_format(point.on, "j M" if weekly else "M Y")
+        values = {
+            "envelope_left": point.envelope_left,
+            "ideal": point.ideal,
+            "granted": point.granted,
+            "received": point.received,
+        }
+        steps.append((label, values))
+        rows.append(
+            {
+                "on": point.on,
+                "committed": point.committed,
+                "granted": point.granted,
+                "envelope_left": point.envelope_left,
+                "received": point.received,
+                "ideal": point.ideal,
+            }
+        )
+    chart = contribution_charts.line_chart(steps, keys=BURN_DOWN_KEYS)
+    description = _(
+        "Envelope of %(committed)s €: %(granted)s € granted, %(remaining)s € left to validate, "
+        "%(received)s € received."
+    ) % {
+        "committed": figures.committed,
+        "granted": figures.granted,
+        "remaining": figures.remaining,
+        "received": figures.received,
+    }
+    return BurnDownView(chart, rows, series.step, description)
+
+
+# --- The page -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offer:
+    conversion: CreditConversion
+    credits: Decimal  # what the viewer would get for everything owed
+    value: Decimal  # those credits in euros
+    minimum: Decimal  # the euros a quarter of a credit takes
+
+
+def offers_for(budget: Budget, owed: Decimal) -> list[Offer]:
+    offers = []
+    for conversion in web_selectors.offered_conversions(budget):
+        rate = conversion.euros_per_credit
+        credits = payout_services.credit_quantity(owed, rate)
+        offers.append(
+            Offer(
+                conversion,
+                credits,
+                payout_services.credit_value(credits, rate),
+                payout_services.credit_value(CREDIT_STEP, rate),
+            )
+        )
+    return offers
+
+
+def _page(
+    request: HttpRequest,
+    budget: Budget,
+    access: str,
+    *,
+    bound: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = viewer(request)
+    bound = bound or {}
+    full = access == web_selectors.FULL
+    manager = budget_selectors.may_manage_budget(user, budget)
+    owed = budget_selectors.person_owed(budget, user.pk)
+    context: dict[str, Any] = {
+        "budget": budget,
+        "full": full,
+        "is_manager": manager,
+        "owed": owed,
+        "my_payouts": list(web_selectors.budget_payouts(budget, user)),
+        "tab": "budgets",
+    }
+    if owed > 0:
+        offers = offers_for(budget, owed)
+        context["offers"] = offers
+        context["credit_form"] = bound.get("credit") or CreditPayoutForm(conversions=_conversions(budget))
+    if full:
+        figures = budget_selectors.budget_figures(budget)
+        context.update(
+            {
+                "figures": figures,
+                "burn_down": burn_down_view(budget, figures),
+                "sources": budget_selectors.funding_sources(budget),
+                "receipts": _receipts(budget),
+                "open": budget.status != BudgetStatus.CLOSED,
+            }
+        )
+    if manager:
+        owed_people = web_selectors.owed_people(budget)
+        today = budget_selectors.budget_today(budget)
+        sources = budget.sources.filter(amount__gt=0).order_by("committed_on", "pk")
+        context.update(
+            {
+                "payouts": list(web_selectors.budget_payouts(budget)[:200]),
+                "owed_people": owed_people,
+                "source_form": bound.get("source") or FundingSourceForm(initial={"committed_on": today}),
+                "receipt_form": bound.get("receipt")
+                or ReceiptForm(sources=sources, initial={"received_on": today}),
+                "euros_form": bound.get("euros")
+                or EurosPayoutForm(people=_owed_queryset(owed_people), initial={"paid_on": today}),
+                "close_form": bound.get("close")
+                or CloseForm(
+                    next_budgets=web_selectors.other_open_budgets(budget),
+                    in_deficit=context["figures"].deficit > 0,
+                    initial={"top_up_committed_on": today},
+                ),
+            }
+        )
+    return render(request, "web/contributions/budget.html", context, status=status)
+
+
+def _conversions(budget: Budget):
+    return CreditConversion.objects.filter(network_id=budget.network_id, is_active=True).select_related(
+        "credit_type__venue"
+    )
+
+
+def _owed_queryset(owed_people: list[web_selectors.Owed]):
+    return User.objects.filter(pk__in=[row.person.pk for row in owed_people]).order_by("first_name", "email")
+
+
+def _receipts(budget: Budget):
+    return (
+        FundingReceipt.objects.filter(source__budget=budget)
+        .select_related("source")
+        .order_by("-received_on", "-pk")
+    )
+
+
+@login_required
+def budget_list(request: HttpRequest) -> HttpResponse:
+    budgets = list(web_selectors.budgets_for(viewer(request))[:300])
+    return render(request, "web/contributions/budget_list.html", {"budgets": budgets, "tab": "budgets"})
+
+
+@login_required
+def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    budget, access = budget_for(request, pk)
+    return _page(request, budget, access)
+
+
+# --- The forms ----------------------------------------------------------------------------------------
+
+
+def _manager_only(request: HttpRequest, budget: Budget) -> HttpResponse | None:
+    if budget_selectors.may_manage_budget(viewer(request), budget):
+        return None
+    return forbidden(
+        request,
+        _("Only the budget's managers may do this."),
+        back=reverse("web:contribution_budget", args=[budget.pk]),
+    )
+
+
+def _done(request: HttpRequest, budget: Budget, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("web:contribution_budget", pk=budget.pk)
+
+
+def _refused(request, budget, access, name, form, error: DomainError) -> HttpResponse:
+    if isinstance(error, NotFound):
+        raise Http404() from error
+    add_service_error(form, error)
+    return _page(request, budget, access, bound={name: form}, status=error.status)
+
+
+@login_required
+@require_POST
+def add_source(request: HttpRequest, pk: int) -> HttpResponse:
+    budget, access = budget_for(request, pk)
+    if (refusal := _manager_only(request, budget)) is not None:
+        return refusal
+    form = FundingSourceForm(request.POST)
+    if not form.is_valid():
+        return _page(request, budget, access, bound={"source": form}, status=FORM_INVALID)
+    data = form.cleaned_data
+    try:
+        source = funding_services.add_funding_source(
+            budget=budget,
+            name=data["name"],
+            kind=data["kind"],
+            amount=data["amount"],
+            committed_on=data["committed_on"],
+            funder=data.get("funder", ""),
+            actor=viewer(request),
+        )
+    except DomainError as error:
+        return _refused(request, budget, access, "source", form, error)
+    return _done(request, budget, _("The funding source %(name)s is added.") % {"name": source.name})
+
+
+@login_required
+@require_POST
+def add_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    budget, access = budget_for(request, pk)
+    if (refusal := _manager_only(request, budget)) is not None:
+        return refusal
+    form = ReceiptForm(request.POST, sources=budget.sources.filter(amount__gt=0))
+    if not form.is_valid():
+        return _page(request, budget, access, bound={"receipt": form}, status=FORM_INVALID)
+    data = form.cleaned_data
+    try:
+        funding_services.record_receipt(
+            source=data["source"],
+            amount=data["amount"],
+            received_on=data["received_on"],
+            reference=data.get("reference", ""),
+            actor=viewer(request),
+        )
+    except DomainError as error:
+        return _refused(request, budget, access, "receipt", form, error)
+    return _done(request, budget, _("The receipt is recorded."))
+
+
+@login_required
+@require_POST
+def pay_euros(request: HttpRequest, pk: int) -> HttpResponse:
+    budget, access = budget_for(request, pk)
+    if (refusal := _manager_only(request, budget)) is not None:
+        return refusal
+    form = EurosPayoutForm(request.POST, people=_owed_queryset(web_selectors.owed_people(budget)))
+    if not form.is_valid():
+        return _page(request, budget, access, bound={"euros": form}, status=FORM_INVALID)
+    data = form.cleaned_data
+    try:
+        payout = payout_services.pay_in_euros(
+            budget=budget,
+            person=data["person"],
+            invoice_reference=data["invoice_reference"],
+            paid_on=data["paid_on"],
+            to_structure=data["to_structure"],
+            actor=viewer(request),
+        )
+    except DomainError as error:
+        return _refused(request, budget, access, "euros", form, error)
+    return _done(
+        request,
+        budget,
+        _("Payment of %(amount)s € to %(name)s recorded.")
+        % {"amount": payout.amount, "name": payout.paid_to},
+    )
+
+
+@login_required
+@require_POST
+def pay_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contributor's own choice: everything the budget owes them, as booking credit at a venue."""
+    budget, access = budget_for(request, pk)
+    form = CreditPayoutForm(request.POST, conversions=_conversions(budget))
+    if not form.is_valid():
+        return _page(request, budget, access, bound={"credit": form}, status=FORM_INVALID)
+    try:
+        payout = payout_services.pay_in_credit(
+            budget=budget,
+            person=viewer(request),
+            conversion=form.cleaned_data["conversion"],
+            request_key=request.POST.get("request_key") or None,
+            actor=viewer(request),
+        )
+    except DomainError as error:
+        return _refused(request, budget, access, "credit", form, error)
+    return _done(
+        request,
+        budget,
+        _("%(credits)s credits granted at %(venue)s (%(amount)s €).")
+        % {
+            "credits": payout.credit_quantity,
+            "venue": form.cleaned_data["conversion"].credit_type.venue.name,
+            "amount": payout.amount,
+        },
+    )
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    budget, access = budget_for(request, pk)
+    if (refusal := _manager_only(request, budget)) is not None:
+        return refusal
+    figures = budget_selectors.budget_figures(budget)
+    form = CloseForm(
+        request.POST, next_budgets=web_selectors.other_open_budgets(budget), in_deficit=figures.deficit > 0
+    )
+    if not form.is_valid():
+        return _page(request, budget, access, bound={"close": form}, status=FORM_INVALID)
+    data = form.cleaned_data
+    method = data.get("method") or None
+    top_up = None
+    if method == "top_up":
+        top_up = closing_services.TopUp(
+            name=data["top_up_name"],
+            amount=data["top_up_amount"],
+            committed_on=data["top_up_committed_on"],
+            kind=data.get("top_up_kind") or "other",
+            funder=data.get("top_up_funder", ""),
+        )
+    try:
+        ensure_budget_open(budget)
+        closing_services.close_budget(
+            budget=budget,
+            method=method,
+            next_budget=data.get("next_budget") if method == "carry_over" else None,
+            top_up=top_up,
+            actor=viewer(request),
+        )
+    except DomainError as error:
+        return _refused(request, budget, access, "close", form, error)
+    return _done(request, budget, _("The budget is closed."))
