@@ -24,6 +24,7 @@ from lieux.booking.services import approve_booking, cancel_booking, create_booki
 from lieux.core.errors import DomainError
 from lieux.core.time import NonExistentLocalTime, localize, now
 from lieux.demo import network as data
+from lieux.demo.load_contributions import load_contributions
 from lieux.demo.load_interlieux import load_interlieux
 from lieux.demo.load_offers import load_offers
 from lieux.venues import rules as venue_rules
@@ -338,6 +339,7 @@ def load(stdout: TextIO | None = None) -> Report:
     by_slug = {venue.slug: venue for _spec, venue in venues}
     load_offers(by_slug, stdout=stdout)
     load_interlieux(net, by_slug, stdout=stdout)
+    load_contributions(net, by_slug, stdout=stdout)
 
     report.logins = logins()
     if stdout is not None:

@@ -11,6 +11,7 @@ from lieux.web import (
     contribution_views_public,
     contribution_views_review,
     contribution_views_rounds,
+    contribution_views_setup,
 )
 
 projects = contribution_views
@@ -20,6 +21,7 @@ budgets = contribution_views_budgets
 mine = contribution_views_mine
 rounds = contribution_views_rounds
 public = contribution_views_public
+setup = contribution_views_setup
 
 urlpatterns = [
     # Projects and declaring
@@ -50,15 +52,29 @@ urlpatterns = [
     path("contributions/consentement/", mine.consent, name="contributor_consent"),
     # Budgets
     path("contributions/budgets/", budgets.budget_list, name="contribution_budgets"),
+    path("contributions/budgets/nouveau/", setup.budget_create, name="contribution_budget_new"),
     path("contributions/budgets/<int:pk>/", budgets.budget_detail, name="contribution_budget"),
+    path("contributions/budgets/<int:pk>/regles/", setup.budget_edit, name="contribution_budget_edit"),
+    path(
+        "contributions/budgets/<int:pk>/activites/",
+        setup.budget_activities,
+        name="contribution_budget_activities",
+    ),
     path("contributions/budgets/<int:pk>/sources/", budgets.add_source, name="budget_add_source"),
     path("contributions/budgets/<int:pk>/encaissements/", budgets.add_receipt, name="budget_add_receipt"),
     path("contributions/budgets/<int:pk>/paiements/euros/", budgets.pay_euros, name="budget_pay_euros"),
     path("contributions/budgets/<int:pk>/paiements/credit/", budgets.pay_credit, name="budget_pay_credit"),
     path("contributions/budgets/<int:pk>/cloture/", budgets.close, name="budget_close"),
+    # The network's set-up: shared activities, credit offered for payouts
+    path("contributions/activites/", setup.shared_activities, name="contribution_shared_activities"),
+    path("contributions/credit-offert/", setup.credit_offers, name="contribution_credit_offers"),
+    path("contributions/credit-offert/<int:pk>/", setup.credit_offer_edit, name="contribution_credit_offer"),
     # Allocation rounds
     path("contributions/tours/", rounds.round_list, name="allocation_rounds"),
+    path("contributions/tours/nouveau/", setup.round_create, name="allocation_round_new"),
     path("contributions/tours/<int:pk>/", rounds.round_detail, name="allocation_round"),
+    path("contributions/tours/<int:pk>/modifier/", setup.round_edit, name="allocation_round_edit"),
+    path("contributions/tours/<int:pk>/projets/", setup.round_projects, name="allocation_round_projects"),
     path("contributions/tours/<int:pk>/repartir/", rounds.allocate, name="allocation_round_allocate"),
     path("contributions/tours/<int:pk>/ouvrir/", rounds.open_round, name="allocation_round_open"),
     path("contributions/tours/<int:pk>/cloturer/", rounds.close_round, name="allocation_round_close"),

@@ -14,6 +14,7 @@ from lieux.accounts.models import Organisation, User
 from lieux.billing.models import Invoice, Payment
 from lieux.billing.services import chain
 from lieux.booking.models import Booking, BookingSeries, Occupancy, Status
+from lieux.contributions.models import Allocation, Contribution, LedgerEntry, Payout, Review
 from lieux.core.models import AuditEvent
 from lieux.core.time import now
 from lieux.demo import interlieux as pass_data
@@ -64,6 +65,11 @@ MODELS = (
     Visit,
     ClearingKey,
     ClearingStatement,
+    Contribution,
+    Review,
+    LedgerEntry,
+    Payout,
+    Allocation,
 )
 
 

@@ -21,7 +21,7 @@ from lieux.contributions.errors import NotProjectManager, SlugTaken
 from lieux.contributions.models import Activity, Budget, Project, ProjectStatus
 from lieux.contributions.rules.declarations import MAX_ACTIVITY
 from lieux.contributions.selectors import projects as project_selectors
-from lieux.contributions.selectors.budgets import may_manage_budget
+from lieux.contributions.selectors.setup import may_manage_activities
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
 from lieux.core.errors import ValidationError
@@ -173,11 +173,8 @@ def update_project(project: Project, *, actor: Any = None, **changes: Any) -> Pr
     return atomic_with_retry(write)
 
 
-def create_activity(
-    *, network: Network, name: str, budget: Budget | None = None, actor: Any = None
-) -> Activity:
-    """A shared activity of the network (`budget=None`) or a budget's own. The same name again returns the
-    existing activity: adding a word twice is not an error."""
+def clean_activity_name(name: str) -> str:
+    """An activity's name with its spaces tidied, or a ValidationError on `name`."""
     name = " ".join(_check_text(name, field="name", limit=MAX_ACTIVITY, required=True).split())
     if any(c in name for c in ",;|") or name.endswith(":") or ": " in name:
         # These separate activities and description in pasted lines.
@@ -186,19 +183,21 @@ def create_activity(
             code="invalid_activity_name",
             field="name",
         )
+    return name
+
+
+def create_activity(
+    *, network: Network, name: str, budget: Budget | None = None, actor: Any = None
+) -> Activity:
+    """A shared activity of the network (`budget=None`) or a budget's own. The same name again returns the
+    existing activity: adding a word twice is not an error."""
+    name = clean_activity_name(name)
     if budget is not None and budget.network_id != network.pk:
         raise ValidationError(
             _("This budget belongs to another network."), code="budget_elsewhere", field="budget"
         )
-    if actor is not None:
-        if budget is None:
-            allowed = project_selectors.may_manage(actor, network_id=network.pk, venue_id=None)
-        else:
-            allowed = may_manage_budget(actor, budget) or (
-                budget.project is not None and project_selectors.is_steward(actor, budget.project)
-            )
-        if not allowed:
-            raise NotProjectManager()
+    if not may_manage_activities(actor, network_id=network.pk, budget=budget):
+        raise NotProjectManager()
 
     def write() -> Activity:
         existing = project_selectors.activity_index(network_id=network.pk, budget=budget).get(name.casefold())
