@@ -8,7 +8,17 @@ import time
 from bench import db
 from bench.report import Report, machine
 
-PARTS = ("availability", "booking", "feed", "billing", "clearing", "access", "token")
+PARTS = (
+    "availability",
+    "booking",
+    "feed",
+    "billing",
+    "clearing",
+    "access",
+    "token",
+    "contributions-import",
+    "contributions-budget",
+)
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -43,6 +53,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--access-clients", type=int, default=16, help="client threads sending door checks")
     parser.add_argument("--tokens", type=int, default=10_000, help="QR tokens verified offline")
+    parser.add_argument(
+        "--page-requests", type=int, default=300, help="requests to each contributions budget page"
+    )
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 2:
         parser.error("--scale must be in (0, 2]")
@@ -55,7 +68,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     counts = (
         args.samples, args.feeds, args.clients, args.rooms, args.workers, args.threads, args.access_clients
     )  # fmt: skip
-    if min(*counts, args.billing_workers, args.issuers, args.issue_drafts, args.pdfs) < 1:
+    if min(*counts, args.billing_workers, args.issuers, args.issue_drafts, args.pdfs, args.page_requests) < 1:
         parser.error("counts must be positive")
     return args
 
@@ -70,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     db.setup_django(url)
     db.migrate()
 
-    from bench import access, availability, billing, booking_api, clearing, feed, generate
+    from bench import access, availability, billing, booking_api, clearing, contributions, feed, generate
 
     dataset = generate.ensure_dataset(url, scale=args.scale, seed=args.seed, force=args.regenerate)
     report = Report()
@@ -132,6 +145,20 @@ def main(argv: list[str] | None = None) -> int:
     token_figures = None
     if "token" in args.only:
         token_figures = access.run_tokens(report, count=args.tokens, seed=args.seed)
+    import_figures = budget_figures = None
+    if "contributions-import" in args.only:
+        import_figures = contributions.run_import(url, report, scale=args.scale, seed=args.seed)
+    if "contributions-budget" in args.only:
+        budget_figures = contributions.run_budget(
+            url,
+            report,
+            scale=args.scale,
+            seed=args.seed,
+            requests=args.page_requests,
+            workers=args.workers,
+            threads=args.threads,
+            max_seconds=args.max_seconds,
+        )
 
     context = {
         "data set": (
@@ -170,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     if token_figures:
         context["QR tokens"] = f"{token_figures['tokens']:,} tokens verified offline on one core"
+    if import_figures:
+        context["contributions import"] = f"{import_figures['lines']:,} pasted lines, in this process"
+    if budget_figures:
+        context["contributions budget"] = (
+            f"{budget_figures['contributions']:,} contributions from {budget_figures['contributors']:,} "
+            f"contributors over 12 months, written in {budget_figures['seconds']:.0f}s; "
+            f"{budget_figures['requests']} requests per page, one at a time; gunicorn {args.workers} "
+            f"workers × {args.threads} threads"
+        )
     print()
     print(report.text_table())
     print()

@@ -76,6 +76,8 @@ REQUEST_TIMEOUT = 10
 PROFILE_SAMPLES = 20
 # Nothing is sent later than this after the last check fell due: a saturated server ends the run too.
 BOUND_MARGIN_SECONDS = 30
+# The latency's p99 is also given per slice of this many seconds of the schedule.
+SLICE_SECONDS = 1
 
 RAW_SQL = """
 WITH who AS (
@@ -539,12 +541,15 @@ def _profile(
     offset: float,
 ) -> list[str]:
     """Device lookup + check_access in this process (the endpoint without HTTP, JSON and rate limit) for a
-    few fresh scans of each kind: milliseconds and SQL queries per check."""
+    few fresh scans of each kind: milliseconds and SQL statements per check (BEGIN and COMMIT included).
+    The door's device row and its venue's calendar are read beforehand, untimed, as a server process keeps
+    them between the checks of a door in use."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from lieux.interlieux import selectors
     from lieux.interlieux.services.check import check_access
-    from lieux.interlieux.services.devices import device_for_token
+    from lieux.interlieux.services.devices import door_for_token
 
     rng = random.Random(7)
     cases: dict[str, list[tuple[access_data.Door, str]]] = {}
@@ -566,13 +571,15 @@ def _profile(
             continue
         times, queries = [], []
         for door, credential in samples:
+            kept = door_for_token(door.token)
+            assert kept is not None
+            at = datetime.now(UTC) + timedelta(seconds=offset)
+            selectors.door_venue_facts(kept.venue, selectors.local_day(kept.venue, at))
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
-                device = device_for_token(door.token)
+                device = door_for_token(door.token)
                 assert device is not None
-                check_access(
-                    device=device, credential=credential, at=datetime.now(UTC) + timedelta(seconds=offset)
-                )
+                check_access(device=device, credential=credential, at=at)
                 times.append((time.perf_counter() - started) * 1000)
             queries.append(len(captured.captured_queries))
         lines.append(
@@ -773,6 +780,15 @@ def _measure(
                 f"raw p50 {p(raw_values, 50)} · p99 {p(raw_values, 99)} ms"
             )
     lags = [t.lag_ms for _s, t in timed]
+    # Where in the run the slow answers fell (warm-up, a stall of the machine, or all along), by due instant.
+    slices: dict[int, list[float]] = {}
+    for i, t in enumerate(results):
+        if t is not None:
+            slices.setdefault(int(i / rate // SLICE_SECONDS), []).append(t.latency_ms)
+    timeline = ", ".join(
+        f"{k * SLICE_SECONDS:g}–{(k + 1) * SLICE_SECONDS:g}s {percentile(v, 99):.0f}"
+        for k, v in sorted(slices.items())
+    )
     per_check = 1000 / max(len(timed), 1)
     busy = 100 * cpu["busy"] / max(cpu["total"], 1e-9)
     own = (cpu["server"] + cpu["database"] + cpu["client"]) / max(len(timed), 1)
@@ -799,6 +815,7 @@ def _measure(
         *(f"by kind — {line}" for line in by_category),
         f"answers: {dict(sorted(reasons.items()))}",
         f"raw SQL lookup, same scans, same rate and pool: {summary(raw_latencies)}",
+        f"p99 (ms) of the checks falling due in each {SLICE_SECONDS:g} s of the run: {timeline}",
         f"CPU during the run, per check answered: gunicorn {cpu['server'] * per_check:.2f} ms, PostgreSQL "
         f"{cpu['database'] * per_check:.2f} ms, load client {cpu['client'] * per_check:.2f} ms, other "
         f"processes {cpu['other'] * per_check:.2f} ms; machine {busy:.0f} % busy over {os.cpu_count()} "

@@ -13,6 +13,7 @@ from annotated_types import Len
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyHeader
 from pydantic import AfterValidator, Field
 
@@ -24,7 +25,7 @@ from lieux.interlieux import ratelimit
 from lieux.interlieux.models import DoorDevice
 from lieux.interlieux.services.allowlist import build_allowlist
 from lieux.interlieux.services.check import check_access
-from lieux.interlieux.services.devices import device_for_token
+from lieux.interlieux.services.devices import DeviceRevoked, device_for_token, door_for_token
 from lieux.interlieux.services.keys import valid_keys
 from lieux.interlieux.services.offline import OfflinePassageIn, upload_offline_passages
 
@@ -37,20 +38,31 @@ class RateLimited(DomainError):
 
 
 class DeviceToken(APIKeyHeader):
-    """`Authorization: Device <token>`: a door device of one venue."""
+    """`Authorization: Device <token>`: a door device of one venue, its row read from the database."""
 
     param_name = "Authorization"
+
+    def find(self, token: str) -> DoorDevice | None:
+        return device_for_token(token)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> DoorDevice | None:
         scheme, _sep, token = (key or "").partition(" ")
         if scheme != "Device" or not token.strip():
             return None
-        device = device_for_token(token.strip())
+        device = self.find(token.strip())
         if device is None:
             return None
         if not ratelimit.DEVICE_LIMIT.allow(str(device.pk)):
             raise RateLimited(_("Too many requests from this device; slow down."))
         return device
+
+
+class CheckingDeviceToken(DeviceToken):
+    """The same for the access check, the device's row kept a minute by the server process: the check
+    writes nothing for a device revoked meanwhile and answers 401 (`check.record_check`)."""
+
+    def find(self, token: str) -> DoorDevice | None:
+        return door_for_token(token)
 
 
 def door(request: HttpRequest) -> DoorDevice:
@@ -90,14 +102,17 @@ class CheckOut(Schema):
 @router.post(
     "/access/check",
     response={200: CheckOut, **ERRORS},
-    auth=DeviceToken(),
+    auth=CheckingDeviceToken(),
     summary="Check a badge or a QR code at the door",
     description="Decides, records the day's visit (one per person, venue and day; a re-scan only moves "
     "its last passage) and an audit row. Answer within the door's budget; fall back to the allow-list "
     "when it does not come.",
 )
 def access_check(request: HttpRequest, payload: CheckIn):
-    result = check_access(device=door(request), credential=payload.credential, venue_slug=payload.venue)
+    try:
+        result = check_access(device=door(request), credential=payload.credential, venue_slug=payload.venue)
+    except DeviceRevoked:
+        raise AuthenticationError() from None
     return {
         "allowed": result.allowed,
         "reason": result.decision.reason,
@@ -172,12 +187,16 @@ class OfflineOut(Schema):
 )
 def access_offline_visits(request: HttpRequest, payload: OfflineIn):
     require_aware(*(p.at for p in payload.passages))
-    outcomes = upload_offline_passages(
-        device=door(request),
-        passages=[
-            OfflinePassageIn(passage_id=p.id, credential=p.credential, seen_at=p.at) for p in payload.passages
-        ],
-    )
+    try:
+        outcomes = upload_offline_passages(
+            device=door(request),
+            passages=[
+                OfflinePassageIn(passage_id=p.id, credential=p.credential, seen_at=p.at)
+                for p in payload.passages
+            ],
+        )
+    except DeviceRevoked:  # revoked during the upload: the passages recorded before it stay recorded
+        raise AuthenticationError() from None
     return {"results": [{"id": o.passage_id, "outcome": o.outcome, "reason": o.reason} for o in outcomes]}
 
 

@@ -68,6 +68,8 @@ class Payout(models.Model):
         verbose_name = _("payout")
         verbose_name_plural = _("payouts")
         ordering = ["-paid_on", "-pk"]
+        # A budget page lists its latest payouts: without it, every payout of a long budget is sorted.
+        indexes = [models.Index(fields=["budget", "-paid_on", "-id"], name="payout_budget_latest")]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payout_amount_positive"),
             models.CheckConstraint(

@@ -4,34 +4,40 @@ offline allow-list.
 
 Bad credentials (unknown badge, forged, expired or replayed token, another network's token, a device of
 another venue) are refused with a reason and write nothing but their AccessAudit row.
+
+A check at a door in use runs four statements: two reads (the credential with its person, then the
+person's facts at the venue) and two writes (the day's visit, the audit row), plus the used-token row of a
+QR code. The device row, the venue's calendar and the network's public keys come from the server process's
+memory (`devices.door_for_token`, `venues.selectors.cached_calendar`, `keys.CachedPublicKeys`); a device's
+revocation is checked by the audit row's INSERT itself, so no copy ever lets a revoked door in.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from lieux.accounts.models import User
 from lieux.core import audit
 from lieux.core.errors import ValidationError
 from lieux.core.time import now
-from lieux.interlieux import rules, selectors, tokens
+from lieux.interlieux import rules, selectors, sql, tokens
 from lieux.interlieux.models import (
     AccessAudit,
     Badge,
     CredentialKind,
     DoorDevice,
     PassHolder,
-    RevokedToken,
-    UsedToken,
     Visit,
     VisitSource,
 )
 from lieux.interlieux.services import visits
 from lieux.interlieux.services.credentials import normalize_uid
-from lieux.interlieux.services.keys import public_keys
+from lieux.interlieux.services.devices import DeviceRevoked, forget_door
+from lieux.interlieux.services.keys import CachedPublicKeys
 from lieux.venues.models import Venue
 
 logger = logging.getLogger("lieux.interlieux.access")
@@ -65,39 +71,92 @@ class AccessResult:
         return self.decision.allowed
 
 
+@functools.cache
+def _badge_sql() -> str:
+    # The live badge of the UID first (there is at most one), else the one revoked last; with its person.
+    return (
+        f"SELECT {sql.columns(Badge, 'b')}, {sql.columns(User, 'u')}"
+        " FROM interlieux_badge b JOIN accounts_user u ON u.id = b.person_id"
+        " WHERE b.uid = %(uid)s ORDER BY b.revoked_at DESC NULLS FIRST, b.id DESC LIMIT 1"
+    )
+
+
+@functools.cache
+def _holder_sql() -> str:
+    # The token's person, and whether the token was revoked or already used.
+    return (
+        f"SELECT {sql.columns(PassHolder, 'h')}, {sql.columns(User, 'u')},"
+        " EXISTS (SELECT 1 FROM interlieux_revokedtoken r WHERE r.jti = %(jti)s),"
+        " EXISTS (SELECT 1 FROM interlieux_usedtoken t WHERE t.jti = %(jti)s)"
+        " FROM interlieux_passholder h JOIN accounts_user u ON u.id = h.person_id"
+        " WHERE h.public_id = %(public_id)s"
+    )
+
+
+def _fetch_one(statement: str, params: dict) -> tuple | None:
+    with sql.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()
+
+
 def resolve_credential(credential: str, *, venue: Venue, at: datetime, check_replay: bool = True) -> Resolved:
-    """Find the person behind a badge UID or a QR token, refusing what cannot be trusted."""
+    """Find the person behind a badge UID or a QR token, refusing what cannot be trusted. One query."""
     credential = (credential or "").strip()
     if tokens.looks_like_token(credential):
         try:
             claims = tokens.verify(
-                credential, public_keys=public_keys(venue.network_id, at), network_id=venue.network_id, at=at
+                credential,
+                public_keys=CachedPublicKeys(venue.network_id, at),
+                network_id=venue.network_id,
+                at=at,
             )
         except tokens.TokenError as error:
             return Resolved(CredentialKind.QR, problem=error.reason)
-        holder = PassHolder.objects.select_related("person").filter(public_id=claims.person_public_id).first()
-        if holder is None or not holder.person.is_active:
+        row = _fetch_one(_holder_sql(), {"jti": claims.jti, "public_id": claims.person_public_id})
+        if row is None:
             return Resolved(CredentialKind.QR, claims=claims, problem=rules.UNKNOWN_CREDENTIAL)
-        if RevokedToken.objects.filter(jti=claims.jti).exists():
-            return Resolved(
-                CredentialKind.QR, person=holder.person, claims=claims, problem=rules.REVOKED_TOKEN
-            )
-        if check_replay and UsedToken.objects.filter(jti=claims.jti).exists():
-            return Resolved(
-                CredentialKind.QR, person=holder.person, claims=claims, problem=rules.REPLAYED_TOKEN
-            )
-        return Resolved(CredentialKind.QR, person=holder.person, claims=claims)
+        split = len(PassHolder._meta.concrete_fields)
+        person = sql.instance(User, row[split:-2])
+        revoked, used = bool(row[-2]), bool(row[-1])
+        if not person.is_active:
+            return Resolved(CredentialKind.QR, claims=claims, problem=rules.UNKNOWN_CREDENTIAL)
+        if revoked:
+            return Resolved(CredentialKind.QR, person=person, claims=claims, problem=rules.REVOKED_TOKEN)
+        if check_replay and used:
+            return Resolved(CredentialKind.QR, person=person, claims=claims, problem=rules.REPLAYED_TOKEN)
+        return Resolved(CredentialKind.QR, person=person, claims=claims)
     try:
         uid = normalize_uid(credential)
     except ValidationError:
         return Resolved(CredentialKind.UNKNOWN, problem=rules.UNKNOWN_CREDENTIAL)
-    badge = Badge.objects.select_related("person").filter(uid=uid, revoked_at__isnull=True).first()
-    if badge is not None and badge.person.is_active:
-        return Resolved(CredentialKind.BADGE, person=badge.person, badge=badge)
-    revoked = Badge.objects.filter(uid=uid).order_by("-revoked_at").first()
-    if revoked is not None:
-        return Resolved(CredentialKind.BADGE, badge=revoked, problem=rules.REVOKED_BADGE)
-    return Resolved(CredentialKind.BADGE, problem=rules.UNKNOWN_CREDENTIAL)
+    row = _fetch_one(_badge_sql(), {"uid": uid})
+    if row is None:
+        return Resolved(CredentialKind.BADGE, problem=rules.UNKNOWN_CREDENTIAL)
+    split = len(Badge._meta.concrete_fields)
+    badge = sql.instance(Badge, row[:split])
+    person = sql.instance(User, row[split:])
+    badge.person = person
+    if badge.revoked_at is None and person.is_active:
+        return Resolved(CredentialKind.BADGE, person=person, badge=badge)
+    return Resolved(CredentialKind.BADGE, badge=badge, problem=rules.REVOKED_BADGE)
+
+
+# The check's row in one statement: the badge anomaly is looked for by the INSERT itself, and a device's row
+# is written only while the device is live — a door revoked since its row was read (or kept in memory,
+# `devices.door_for_token`) writes nothing and is refused.
+_AUDIT_SQL = """
+INSERT INTO interlieux_accessaudit
+       (at, venue_id, device_id, credential_kind, allowed, reason, person_id_seen, badge_id, anomaly)
+SELECT %(at)s, %(venue)s, %(device)s, %(kind)s, %(allowed)s, %(reason)s, %(person)s, %(badge)s, {anomaly}
+{live}
+RETURNING id, anomaly
+"""
+_ANOMALY_SQL = """EXISTS (SELECT 1 FROM interlieux_accessaudit o
+                WHERE o.badge_id = %(badge)s AND o.at >= %(since)s AND o.at <= %(until)s
+                  AND (o.venue_id IS NULL OR o.venue_id <> %(venue)s))"""
+_LIVE_SQL = (
+    "WHERE EXISTS (SELECT 1 FROM interlieux_doordevice d WHERE d.id = %(device)s AND d.revoked_at IS NULL)"
+)
 
 
 def _audit(
@@ -110,24 +169,46 @@ def _audit(
     badge: Badge | None,
     at: datetime,
 ) -> AccessAudit:
-    anomaly = False
-    if badge is not None and venue is not None:
-        anomaly = (
-            AccessAudit.objects.filter(badge=badge, at__gte=at - ANOMALY_WINDOW, at__lte=at + ANOMALY_WINDOW)
-            .exclude(venue=venue)
-            .exists()
-        )
-    row = AccessAudit.objects.create(
+    """Write the check's AccessAudit row, flagged as an anomaly when the same badge was seen at another
+    venue within ANOMALY_WINDOW. Raises DeviceRevoked, writing nothing, when `device` is revoked."""
+    look = badge is not None and venue is not None
+    statement = _AUDIT_SQL.format(
+        anomaly=_ANOMALY_SQL if look else "%(no)s", live=_LIVE_SQL if device is not None else ""
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "at": adapt(at),
+        "venue": getattr(venue, "pk", None),
+        "device": getattr(device, "pk", None),
+        "kind": kind,
+        "allowed": decision.allowed,
+        "reason": decision.reason,
+        "person": getattr(person, "pk", None),
+        "badge": getattr(badge, "pk", None),
+        "no": False,
+    }
+    if look:
+        params |= {"since": adapt(at - ANOMALY_WINDOW), "until": adapt(at + ANOMALY_WINDOW)}
+    written = _fetch_one(statement, params)
+    if written is None:
+        assert device is not None
+        forget_door(device.token_digest)
+        raise DeviceRevoked(device.pk)
+    anomaly = bool(written[1])
+    row = AccessAudit(
+        pk=written[0],
         at=at,
         venue=venue,
         device=device,
         credential_kind=kind,
         allowed=decision.allowed,
         reason=decision.reason,
-        person_id_seen=getattr(person, "pk", None),
+        person_id_seen=params["person"],
         badge=badge,
         anomaly=anomaly,
     )
+    row._state.adding = False
+    row._state.db = connection.alias
     if anomaly and badge is not None:
         logger.warning(
             "Badge %s seen at two venues within %s minutes (now at venue %s)",
@@ -144,6 +225,15 @@ def _audit(
 # The door's check row with its badge anomaly, also for passages uploaded after the door was offline.
 record_check = _audit
 
+# A QR code's first use, or nothing when its jti is already used: the unique jti decides between two
+# doors reading the same code at once (the second insert waits for the first transaction, then does nothing).
+_USE_TOKEN_SQL = """
+INSERT INTO interlieux_usedtoken (jti, venue_id, used_at, expires_at)
+VALUES (%(jti)s, %(venue)s, %(at)s, %(expires)s)
+ON CONFLICT (jti) DO NOTHING
+RETURNING id
+"""
+
 
 def _source(kind: str) -> str:
     sources: dict[str, str] = {CredentialKind.BADGE: VisitSource.BADGE, CredentialKind.QR: VisitSource.QR}
@@ -156,12 +246,19 @@ def _admit(
     """Write what an allowed entry writes; a token already used by a concurrent scan turns it into a
     refusal."""
     if resolved.claims is not None:
-        try:
-            with transaction.atomic():
-                UsedToken.objects.create(
-                    jti=resolved.claims.jti, venue=venue, used_at=at, expires_at=resolved.claims.expires_at
-                )
-        except IntegrityError:
+        adapt = connection.ops.adapt_datetimefield_value
+        with sql.cursor() as cursor:
+            cursor.execute(
+                _USE_TOKEN_SQL,
+                {
+                    "jti": resolved.claims.jti,
+                    "venue": venue.pk,
+                    "at": adapt(at),
+                    "expires": adapt(resolved.claims.expires_at),
+                },
+            )
+            first_use = cursor.fetchone() is not None
+        if not first_use:
             return rules.Decision(
                 allowed=False, reason=rules.REPLAYED_TOKEN, parts=(rules.describe(rules.REPLAYED_TOKEN),)
             ), None
@@ -200,7 +297,7 @@ def _decide_and_record(
     else:
         decision = rules.decide(
             selectors.person_facts(resolved.person, venue, at),
-            selectors.venue_facts(venue, selectors.local_day(venue, at)),
+            selectors.door_venue_facts(venue, selectors.local_day(venue, at)),
             at,
         )
     with transaction.atomic():
@@ -223,11 +320,13 @@ def _decide_and_record(
             at=at,
         )
         if device is not None and (device.last_seen_at is None or device.last_seen_at < at - _SEEN_EVERY):
-            # The device row was read with the request and last_seen_at only moves forward: when it is
-            # recent, the database's is too, so a door scanning often writes nothing here.
+            # The device row was read with the request (or kept by this process) and last_seen_at only
+            # moves forward: when it is recent, the database's is too, so a door scanning often writes
+            # nothing here. When the database's is recent already (another process wrote it), the copy
+            # takes `at` too, so this process tries again a minute later, not at every scan.
             stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=at - _SEEN_EVERY)
-            if DoorDevice.objects.filter(stale, pk=device.pk).update(last_seen_at=at):
-                device.last_seen_at = at
+            DoorDevice.objects.filter(stale, pk=device.pk).update(last_seen_at=at)
+            device.last_seen_at = at
     name = ""
     if resolved.person is not None and decision.reason not in rules.CREDENTIAL_REASONS:
         grant = decision.grant

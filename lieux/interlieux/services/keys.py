@@ -8,6 +8,8 @@ then Fernet). Changing SECRET_KEY therefore makes the stored private keys unread
 import base64
 import functools
 import secrets
+import time
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -62,6 +64,9 @@ def create_network_key(*, network: Network, actor=None, at: datetime | None = No
             created_at=at,
         )
         audit.record("interlieux.network_key.created", key, actor=actor, key_id=key.key_id)
+    # Forgotten now and once committed, so that a scan reading the old rows in between keeps nothing stale.
+    _key_rows.pop(network.pk, None)
+    transaction.on_commit(lambda: _key_rows.pop(network.pk, None))
     return key
 
 
@@ -103,3 +108,55 @@ def valid_keys(network_id: int, at: datetime) -> list[NetworkKey]:
 
 def public_keys(network_id: int, at: datetime) -> dict[str, Ed25519PublicKey]:
     return {k.key_id: public_key_of(k) for k in valid_keys(network_id, at)}
+
+
+# --- The door check's copy of the public keys -------------------------------------------------------------
+
+# Keys are read at each QR code scanned and change once in a long while. A process keeps a network's rows
+# this long, and reads them again at once for a key id it does not know (a key created since). A retired
+# key stays valid RETIRED_KEY_GRACE after its retirement, far longer than this: the copy never accepts a
+# signature the database would refuse, as validity is judged on the rows' own dates at each check.
+KEYS_CACHE_SECONDS = 60.0
+_key_rows: dict[int, tuple[float, list[tuple[NetworkKey, Ed25519PublicKey]]]] = {}
+
+
+def _rows(network_id: int, *, fresh: bool = False) -> list[tuple[NetworkKey, Ed25519PublicKey]]:
+    at = time.monotonic()
+    hit = _key_rows.get(network_id)
+    if hit is not None and hit[0] > at and not fresh:
+        return hit[1]
+    rows = [(k, public_key_of(k)) for k in NetworkKey.objects.filter(network_id=network_id)]
+    _key_rows[network_id] = (at + KEYS_CACHE_SECONDS, rows)
+    return rows
+
+
+def forget_keys() -> None:
+    """Drop this process's copies of every network's keys."""
+    _key_rows.clear()
+
+
+class CachedPublicKeys(Mapping[str, Ed25519PublicKey]):
+    """`public_keys(network_id, at)` from this process's copy, read again for an unknown key id."""
+
+    def __init__(self, network_id: int, at: datetime) -> None:
+        self.network_id = network_id
+        self.at = at
+
+    def _valid(self, fresh: bool = False) -> dict[str, Ed25519PublicKey]:
+        return {
+            k.key_id: public
+            for k, public in _rows(self.network_id, fresh=fresh)
+            if k.retired_at is None or (k.valid_until is not None and self.at < k.valid_until)
+        }
+
+    def __getitem__(self, key_id: str) -> Ed25519PublicKey:
+        keys = self._valid()
+        if key_id not in keys and not any(k.key_id == key_id for k, _ in _rows(self.network_id)):
+            keys = self._valid(fresh=True)
+        return keys[key_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._valid())
+
+    def __len__(self) -> int:
+        return len(self._valid())

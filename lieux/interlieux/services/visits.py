@@ -1,19 +1,38 @@
 """Recording a passage: one visit per (person, host venue, local day), whatever the number of scans.
 
-The unique constraint is the guard. The insert runs in a savepoint; when another transaction got there
-first (a double tap read by two doors, a re-upload racing a live scan) the insert fails on the constraint
-and the existing row is moved forward by one UPDATE computed in the database, so no passage is lost and
-no second visit appears — on PostgreSQL (the second insert waits for the first to commit) as on SQLite
-(writers are serialised by IMMEDIATE transactions).
+The unique constraint is the guard, and one statement uses it: `INSERT … ON CONFLICT (person, venue, day)
+DO UPDATE` creates the day's visit or, when it exists (a re-scan, a double tap read by two doors, a
+re-upload racing a live scan), adds the passage to it in the database, so no passage is lost and no second
+visit appears — on PostgreSQL (a second insert of the same key waits for the first to commit, then
+updates the committed row) as on SQLite (writers are serialised by IMMEDIATE transactions).
 """
 
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest, Least
+from django.db import connection
 
+from lieux.core.time import now
+from lieux.interlieux import sql
 from lieux.interlieux.models import Visit
+
+_UPSERT = """
+INSERT INTO interlieux_visit
+       (person_id, venue_id, day, first_seen_at, last_seen_at, passages, home_venue_id, subscription_id,
+        source, created_at)
+VALUES (%(person)s, %(venue)s, %(day)s, %(at)s, %(at)s, 1, %(home)s, %(subscription)s, %(source)s,
+        %(created)s)
+ON CONFLICT (person_id, venue_id, day) DO UPDATE
+   SET passages = interlieux_visit.passages + 1,
+       first_seen_at = {least}(interlieux_visit.first_seen_at, excluded.first_seen_at),
+       last_seen_at = {greatest}(interlieux_visit.last_seen_at, excluded.last_seen_at)
+RETURNING {columns}
+"""
+
+
+def _statement() -> str:
+    # SQLite's two-argument MIN()/MAX() are PostgreSQL's LEAST()/GREATEST().
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    return _UPSERT.format(least=least, greatest=greatest, columns=sql.columns(Visit, "interlieux_visit"))
 
 
 def upsert_visit(
@@ -26,25 +45,21 @@ def upsert_visit(
     subscription_id: int | None,
     source: str,
 ) -> Visit:
-    """Create the day's visit or add a passage to it. Must run inside a transaction."""
-    try:
-        with transaction.atomic():
-            return Visit.objects.create(
-                person_id=person_id,
-                venue_id=venue_id,
-                day=day,
-                first_seen_at=at,
-                last_seen_at=at,
-                passages=1,
-                home_venue_id=home_venue_id,
-                subscription_id=subscription_id,
-                source=source,
-            )
-    except IntegrityError:
-        pass
-    Visit.objects.filter(person_id=person_id, venue_id=venue_id, day=day).update(
-        passages=F("passages") + 1,
-        first_seen_at=Least(F("first_seen_at"), at),
-        last_seen_at=Greatest(F("last_seen_at"), at),
-    )
-    return Visit.objects.get(person_id=person_id, venue_id=venue_id, day=day)
+    """Create the day's visit or add a passage to it (first and last passage widened to `at`). Must run
+    inside a transaction; a re-scan keeps the visit's home venue, subscription and source."""
+    ops = connection.ops
+    params = {
+        "person": person_id,
+        "venue": venue_id,
+        "day": ops.adapt_datefield_value(day),
+        "at": ops.adapt_datetimefield_value(at),
+        "home": home_venue_id,
+        "subscription": subscription_id,
+        "source": source,
+        "created": ops.adapt_datetimefield_value(now()),
+    }
+    with sql.cursor() as cursor:
+        cursor.execute(_statement(), params)
+        row = cursor.fetchone()
+    assert row is not None  # an upsert always returns its row
+    return sql.instance(Visit, row)

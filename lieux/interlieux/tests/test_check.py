@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from lieux.billing.models.invoices import PastDueAccess
+from lieux.billing.services.drafts import profile_for
 from lieux.core.models import AuditEvent
 from lieux.core.time import now
 from lieux.interlieux import rules
@@ -163,8 +165,11 @@ def test_one_badge_at_two_venues_within_minutes_is_an_anomaly(
 
 
 def test_past_due_at_home_closes_the_partner_doors_when_the_policy_says_so(
-    pass_holder, other_door, at, monkeypatch
+    pass_holder, other_door, venue, at, monkeypatch
 ):
+    profile = profile_for(venue)
+    profile.past_due_access = PastDueAccess.SUSPEND_ALL
+    profile.save()
     monkeypatch.setattr("lieux.interlieux.selectors.access_restriction", lambda *a, **k: "suspend_all")
     result = scan(other_door[0], "04A21BC3", at)
     assert result.decision.reason == rules.PAST_DUE and not Visit.objects.exists()
