@@ -9,7 +9,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("LIEUX_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+        # One process per core (at least two), four threads each: the configuration the benchmarks measure
+        # (bench/README.md); more processes than cores only make requests wait for a time slice.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, cores))))
+        parser.add_argument("--workers", type=int, default=workers)
         parser.add_argument("--threads", type=int, default=int(os.environ.get("LIEUX_THREADS", "4")))
 
     def handle(self, *args, bind: str, workers: int, threads: int, **options):
