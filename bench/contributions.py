@@ -55,24 +55,30 @@ RAW_PENDING_SQL = (
     " WHERE budget_id = %s AND status = 'submitted'"
 )
 RAW_PEOPLE_SQL = (
-    "SELECT contributor_id, sum(hours), count(*) FROM contributions_contribution"
-    " WHERE budget_id = %s AND status IN ('validated', 'paid') GROUP BY contributor_id"
+    "SELECT person_id, hours, contributions FROM contributions_personhours"
+    " WHERE scope = 'budget' AND scope_id = %s"
 )
 RAW_CONSENT_SQL = (
     "SELECT p.person_id, p.visibility, p.pseudonym, u.first_name, u.last_name"
     " FROM contributions_contributorprofile p JOIN accounts_user u ON u.id = p.person_id"
     " WHERE p.person_id = ANY(%s) AND p.visibility <> 'hidden'"
 )
-# A contribution's hours shared between its activities in hundredths, the leftover hundredths going to the
-# first activities by name, as lieux.contributions.reports.rules.split_hours shares them.
-RAW_HOURS_SQL = """
+RAW_ACTIVITY_HOURS_SQL = (
+    "SELECT h.month, coalesce(a.name, ''), sum(h.hours) FROM contributions_activityhours h"
+    " LEFT JOIN contributions_activity a ON a.id = h.activity_key"
+    " WHERE h.scope = 'budget' AND h.scope_id = %s GROUP BY 1, 2"
+)
+# The check of the tallies, from the contributions themselves: a contribution's hours shared between its
+# activities in hundredths, the leftover hundredths going to the first activities by key, as
+# lieux.contributions.rules.hours.hour_shares shares them.
+RECOUNT_HOURS_SQL = """
 WITH counted AS (
     SELECT c.id, date_trunc('month', c.performed_on)::date AS month, c.hours
       FROM contributions_contribution c
      WHERE c.budget_id = %s AND c.status IN ('validated', 'paid') AND c.hours IS NOT NULL
 ), shares AS (
     SELECT k.month, k.hours, coalesce(a.name, '') AS name,
-           row_number() OVER (PARTITION BY k.id ORDER BY a.name) - 1 AS position,
+           row_number() OVER (PARTITION BY k.id ORDER BY a.id) - 1 AS position,
            count(*) OVER (PARTITION BY k.id) AS parts
       FROM counted k
       LEFT JOIN contributions_contribution_activities l ON l.contribution_id = k.id
@@ -516,21 +522,24 @@ def _raw_figures(conn: psycopg.Connection, budget_id: int) -> dict[str, Decimal 
 
 
 def _raw_public(conn: psycopg.Connection, budget_id: int) -> dict[tuple, Decimal]:
-    """What the public page adds to the figures, from raw SQL: hours, contributions and consent per
-    contributor, and hours by month and activity (shared equally between a contribution's activities);
-    returns the latter, (month, activity) → hours."""
+    """What the public page adds to the figures, from raw SQL over the same tallies: hours, contributions
+    and consent per contributor, and hours by month and activity; returns the latter, (month, activity) →
+    hours."""
     people = conn.execute(RAW_PEOPLE_SQL, [budget_id]).fetchall()
     conn.execute(RAW_CONSENT_SQL, [[row[0] for row in people]]).fetchall()
-    rows = conn.execute(RAW_HOURS_SQL, [budget_id]).fetchall()
+    return {(month, name): hours for month, name, hours in conn.execute(RAW_ACTIVITY_HOURS_SQL, [budget_id])}
+
+
+def _recounted_hours(conn: psycopg.Connection, budget_id: int) -> dict[tuple, Decimal]:
+    rows = conn.execute(RECOUNT_HOURS_SQL, [budget_id]).fetchall()
     return {(month, name): hours.quantize(Decimal("0.01")) for month, name, hours in rows}
 
 
 def _platform_hours(budget_id: int) -> dict[tuple, Decimal]:
-    from lieux.contributions.models import Budget
+    from lieux.contributions.models import Scope
     from lieux.contributions.selectors import web as web_selectors
 
-    budget = Budget.objects.get(pk=budget_id)
-    months = web_selectors.hours_by_activity_and_month(web_selectors.counted_contributions(budget=budget))
+    months = web_selectors.hours_by_activity_and_month(Scope.BUDGET, budget_id)
     return {key: hours for key, hours in months.hours.items() if hours}
 
 
@@ -693,8 +702,9 @@ def run_budget(
                 public_times.append((time.perf_counter() - sent) * 1000)
                 if time.perf_counter() > deadline:
                     break
+            recounted = _recounted_hours(raw, data.budget_id)
         raw_faults = sum(1 for key, value in wanted.items() if figures[key] != value)
-        hours_faults = int(raw_hours != _platform_hours(data.budget_id))
+        hours_faults = int(raw_hours != recounted) + int(_platform_hours(data.budget_id) != recounted)
         log("profiling each page in this process")
         profile = _profile(pages, "127.0.0.1", max_seconds / 4)
     finally:
@@ -721,8 +731,8 @@ def run_budget(
             *(
                 [
                     f"raw SQL for the same page (the figures, plus hours and contributions per contributor "
-                    f"with their consent, and hours by month and activity shared between a contribution's "
-                    f"activities): {summary(public_times)}"
+                    f"with their consent, and hours by month and activity, from the same tallies): "
+                    f"{summary(public_times)}"
                 ]
                 if public
                 else []
@@ -741,8 +751,9 @@ def run_budget(
             "==",
         ),
         f"answers other than 200, or without the budget's name, or (API) with figures differing from the "
-        f"generated rows: {others}; raw figures differing: {raw_faults}; raw hours by month and activity "
-        f"differing from the page's: {hours_faults}; generated ledger checks failed: {len(problems)} "
+        f"generated rows: {others}; raw figures differing: {raw_faults}; hours by month and activity of "
+        f"the page or of the raw tallies differing from the contributions recounted in SQL: {hours_faults}; "
+        f"generated ledger checks failed: {len(problems)} "
         f"({checked}; {verify_seconds:.1f}s)",
         "raw SQL for the figures (GROUP BY over the ledger day rows, pending requests): "
         + summary(raw_times),

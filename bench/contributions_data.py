@@ -24,7 +24,9 @@ The ledger is written in bulk, but posting by posting as lieux.contributions.ser
 same keys (`funding:<source>`, `receipt:<receipt>`, `validation:<contribution>`, `payout:euros:…`,
 `payout:credit:…`), the same legs, the LedgerDay rows summed per (account, kind, local day) as
 `services.ledger_days.add_posting` sums them — with the reviews, payouts, credit lots and their grant
-entries, and each person's consent to appear on public pages (named, pseudonym, hidden, or no profile). The
+entries, each person's consent to appear on public pages (named, pseudonym, hidden, or no profile), and the
+hours tallies of the public pages (ActivityHours, PersonHours) summed by the platform's own rule
+(`lieux.contributions.rules.hours.tally`, which `services.hours.count_validated` applies). The
 generation is checked against the platform's own reads before anything is measured (`verify_budget`).
 The history's audit rows are not written: no page reads them.
 
@@ -223,6 +225,10 @@ def clean(conn: psycopg.Connection, *, sessions: list[str] | None = None) -> dic
         ("ledger days", f"DELETE FROM contributions_ledgerday WHERE budget_id IN ({budgets})"),
         ("ledger transactions", "DELETE FROM contributions_ledgertransaction WHERE budget_id IN"
                                 f" ({budgets})"),
+        ("hours by activity", "DELETE FROM contributions_activityhours WHERE scope = 'budget' AND scope_id IN"
+                              f" ({budgets}) OR scope = 'project' AND scope_id IN ({projects})"),
+        ("hours by person", "DELETE FROM contributions_personhours WHERE scope = 'budget' AND scope_id IN"
+                            f" ({budgets}) OR scope = 'project' AND scope_id IN ({projects})"),
         ("contributions", f"DELETE FROM contributions_contribution WHERE id IN ({contributions})"),
         ("payouts", f"DELETE FROM contributions_payout WHERE id IN ({payouts})"),
         ("credit entries", f"DELETE FROM memberships_creditentry WHERE lot_id IN ({lots})"),
@@ -743,6 +749,7 @@ def prepare_budget(url: str, *, scale: float, seed: int) -> BudgetData:
             )
             _write_contributions(conn, contributions, budget_id)
             ledger.write()
+            expected.rows |= _write_tallies(conn, contributions, budget_id)
             for c in contributions:
                 expected.statuses[c.status] = expected.statuses.get(c.status, 0) + 1
                 if c.status == "submitted":
@@ -1178,6 +1185,36 @@ def _write_contributions(
     )
 
 
+def _write_tallies(
+    conn: psycopg.Connection, contributions: list[_Contribution], budget_id: int
+) -> dict[str, int]:
+    """The public pages' hours tallies of the counted contributions, as the validations would have added
+    them; rows written per table."""
+    from lieux.contributions.rules import hours as hours_rules
+
+    found = hours_rules.tally(
+        hours_rules.Counted(c.project, budget_id, c.person, c.performed_on, c.hours, c.activities)
+        for c in contributions
+        if c.status in ("validated", "paid")
+    )
+    copy_rows(
+        conn,
+        "contributions_activityhours",
+        "scope, scope_id, month, activity_key, hours",
+        [
+            f"{s}\t{i}\t{month}\t{key}\t{hours:.2f}\n"
+            for (s, i, month, key), hours in found.activities.items()
+        ],
+    )
+    copy_rows(
+        conn,
+        "contributions_personhours",
+        "scope, scope_id, person_id, hours, contributions",
+        [f"{s}\t{i}\t{person}\t{hours:.2f}\t{n}\n" for (s, i, person), (hours, n) in found.people.items()],
+    )
+    return {"hours by activity rows": len(found.activities), "hours by person rows": len(found.people)}
+
+
 # --- verification -------------------------------------------------------------------------------------------
 
 
@@ -1186,6 +1223,7 @@ def verify_budget(url: str, data: BudgetData) -> list[str]:
     from lieux.contributions.models import Budget
     from lieux.contributions.rules import ledger as ledger_rules
     from lieux.contributions.selectors import budgets as selectors
+    from lieux.contributions.services import hours
     from lieux.contributions.services.ledger_days import days_from_entries
 
     budget = Budget.objects.select_related("venue").get(pk=data.budget_id)
@@ -1217,6 +1255,11 @@ def verify_budget(url: str, data: BudgetData) -> list[str]:
         problems.append(f"ledger identities broken: {broken}")
     if selectors.owed_by_person(budget) != expected.owed:
         problems.append("what is owed per person differs")
+    scopes = [("budget", budget.pk)] + [
+        ("project", pk) for pk in set(budget.contributions.values_list("project_id", flat=True))
+    ]
+    if astray := [scope for scope in scopes if hours.stored(*scope) != hours.recount(*scope)]:
+        problems.append(f"hours tallies differ from the contributions recounted: {astray}")
     if expected.envelope_overdrawn:
         problems.append(
             f"{expected.envelope_overdrawn} validations passed the envelope committed at the time"

@@ -2,10 +2,10 @@
 
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, models, transaction
 
 T = TypeVar("T")
 
@@ -35,3 +35,28 @@ def atomic_with_retry(work: Callable[[], T], *, attempts: int = 4) -> T:
                 raise
             time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def add_to_totals(
+    model: type[models.Model], *, key: Sequence[str], added: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Add each row's `added` values to the row of `model` that has its `key` values, creating it when
+    missing, in one `INSERT … ON CONFLICT (key) DO UPDATE` (PostgreSQL, and SQLite ≥ 3.24): no lost update
+    between concurrent writers, since the database adds under the row's lock. `key` and `added` are column
+    names, `key` those of a unique constraint; a row is (*key values, *added values). One statement may not
+    update a row twice: the caller gives each key once. Rows are written in key order, so that two writers
+    touching the same rows always lock them in the same order and never wait on each other."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(name) for name in (*key, *added))
+    one_row = "(" + ", ".join(["%s"] * (len(key) + len(added))) + ")"
+    sums = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in added)
+    ordered = sorted(rows, key=lambda row: tuple(row[: len(key)]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(ordered))} "  # names quoted
+            f"ON CONFLICT ({', '.join(quote(name) for name in key)}) DO UPDATE SET {sums}",
+            [value for row in ordered for value in row],
+        )

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from lieux.contributions.models import Budget, Project
+from lieux.contributions.models import Budget, Project, Scope
 from lieux.contributions.selectors import budgets as budget_selectors
 from lieux.contributions.selectors import web as web_selectors
 from lieux.venues.models import Network
@@ -48,11 +48,11 @@ def activity_rows(months: web_selectors.ActivityMonths) -> list[tuple[date, list
     ]
 
 
-def _people_context(contributions) -> dict:
-    months = web_selectors.hours_by_activity_and_month(contributions)
+def _people_context(scope: str, scope_id: int) -> dict:
+    months = web_selectors.hours_by_activity_and_month(scope, scope_id)
     chart = activity_chart(months)
     return {
-        "people": web_selectors.public_people(contributions),
+        "people": web_selectors.public_people(scope, scope_id),
         "activity_chart": chart,
         "activity_names": [name or _("No activity given") for name in months.activities],
         "activity_colours": [item.colour for item in chart.legend] if chart else [],
@@ -74,7 +74,6 @@ def public_project(request: HttpRequest, network_slug: str, slug: str) -> HttpRe
     )
     if project is None:
         raise Http404()
-    contributions = web_selectors.counted_contributions(project=project)
     context = {
         "network": network,
         "project": project,
@@ -83,7 +82,7 @@ def public_project(request: HttpRequest, network_slug: str, slug: str) -> HttpRe
             web_selectors.public_names(list(project.stewards.values_list("pk", flat=True))).values()
         ),
         "budgets": list(web_selectors.public_budgets(project)),
-        **_people_context(contributions),
+        **_people_context(Scope.PROJECT, project.pk),
     }
     return render(request, "web/contributions/public_project.html", context)
 
@@ -98,13 +97,12 @@ def public_budget(request: HttpRequest, network_slug: str, slug: str) -> HttpRes
     if budget is None:
         raise Http404()
     figures = budget_selectors.budget_figures(budget)
-    contributions = web_selectors.counted_contributions(budget=budget)
     context = {
         "network": network,
         "budget": budget,
         "figures": figures,
         "burn_down": burn_down_view(budget, figures),
         "sources": budget_selectors.funding_sources(budget),
-        **_people_context(contributions),
+        **_people_context(Scope.BUDGET, budget.pk),
     }
     return render(request, "web/contributions/public_budget.html", context)

@@ -29,6 +29,7 @@ from lieux.contributions.models import (
     LedgerEntry,
     LedgerTransaction,
     Payout,
+    PersonHours,
     Project,
     Review,
     RoundParticipant,
@@ -44,6 +45,7 @@ from lieux.contributions.selectors.budgets import (
     person_owed,
 )
 from lieux.contributions.selectors.projects import is_steward
+from lieux.contributions.services import hours
 from lieux.contributions.services.rounds import eligible_people
 from lieux.core.models import AuditEvent
 from lieux.core.time import now
@@ -264,6 +266,13 @@ def test_consent_decides_who_is_named_on_the_public_pages(loaded, client):
     text = page.content.decode()
     assert "Karim du café-réparation" in text and "Yanis Benali" in text
     assert "Inès" not in text and "Ouali" not in text, "neither the hidden steward nor Karim's real name"
+
+
+def test_the_public_pages_hours_tallies_match_the_contributions(loaded):
+    scopes = [("project", pk) for pk in Project.objects.values_list("pk", flat=True)]
+    scopes += [("budget", pk) for pk in Budget.objects.values_list("pk", flat=True)]
+    assert all(hours.stored(*scope) == hours.recount(*scope) for scope in scopes)
+    assert PersonHours.objects.exists()
 
 
 def test_the_allocation_round_is_open_now_with_four_projects_and_some_allocations(loaded):

@@ -22,6 +22,7 @@ from lieux.contributions.models.contributions import (
     Verdict,
     Visibility,
 )
+from lieux.contributions.models.hours import ActivityHours, PersonHours, Scope
 from lieux.contributions.models.ledger import Account, LedgerEntry, LedgerTransaction, TransactionKind
 from lieux.contributions.models.ledger_days import LedgerDay
 from lieux.contributions.models.payouts import CreditConversion, Payout, PayoutMethod
@@ -38,6 +39,7 @@ from lieux.contributions.models.rounds import (
 __all__ = [
     "Account",
     "Activity",
+    "ActivityHours",
     "Allocation",
     "AllocationRound",
     "AllocationRule",
@@ -57,12 +59,14 @@ __all__ = [
     "Overrun",
     "Payout",
     "PayoutMethod",
+    "PersonHours",
     "Project",
     "ProjectStatus",
     "Review",
     "RoundParticipant",
     "RoundProject",
     "RoundStatus",
+    "Scope",
     "SourceKind",
     "TransactionKind",
     "Validators",

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from lieux.accounts.models import User
 from lieux.contributions.models import (
+    Activity,
+    ActivityHours,
     Allocation,
     AllocationRound,
     Budget,
@@ -25,13 +27,13 @@ from lieux.contributions.models import (
     ContributorProfile,
     CreditConversion,
     Payout,
+    PersonHours,
     Project,
     ProjectStatus,
     RoundParticipant,
     RoundStatus,
     Visibility,
 )
-from lieux.contributions.reports.rules import split_hours
 from lieux.contributions.selectors.budgets import (
     managed_budgets_filter,
     managed_venue_ids,
@@ -156,15 +158,6 @@ def other_open_budgets(budget: Budget) -> QuerySet[Budget]:
 # Public transparency ----------------------------------------------------------------------------------------
 
 
-def counted_contributions(*, project: Project | None = None, budget: Budget | None = None) -> QuerySet:
-    found = Contribution.objects.filter(status__in=COUNTED)
-    if project is not None:
-        found = found.filter(project=project)
-    if budget is not None:
-        found = found.filter(budget=budget)
-    return found
-
-
 @dataclass(frozen=True)
 class PublicContributor:
     label: str  # the person's name or pseudonym, as they chose
@@ -205,13 +198,14 @@ def public_names(person_ids: list[int]) -> dict[int, str]:
     return labels
 
 
-def public_people(contributions: QuerySet[Contribution]) -> PublicPeople:
-    """Who contributed, as each person agreed to appear (ContributorProfile): by name, under a pseudonym,
-    or only counted. No profile means no consent: counted, not shown."""
-    rows = (
-        contributions.values_list("contributor_id").annotate(hours=Sum("hours"), count=Count("pk")).order_by()
+def public_people(scope: str, scope_id: int) -> PublicPeople:
+    """Who contributed to a project or a budget (models.Scope), as each person agreed to appear
+    (ContributorProfile): by name, under a pseudonym, or only counted. No profile means no consent:
+    counted, not shown. Read from the PersonHours tally, a row per person."""
+    rows = PersonHours.objects.filter(scope=scope, scope_id=scope_id).values_list(
+        "person_id", "hours", "contributions"
     )
-    totals = {pk: (hours or ZERO, count) for pk, hours, count in rows}
+    totals = {pk: (hours, count) for pk, hours, count in rows}
     labels = public_names(list(totals))
     shown: list[PublicContributor] = []
     hidden_people, hidden_hours, hidden_count = 0, ZERO, 0
@@ -244,34 +238,26 @@ def _months(first: date, last: date) -> list[date]:
     return months
 
 
-def hours_by_activity_and_month(
-    contributions: QuerySet[Contribution], *, last_months: int = 24
-) -> ActivityMonths:
-    """Hours per month and activity over the last `last_months` months that have any. A contribution
-    naming several activities shares its hours equally between them (as the reports do), so a month's
-    stacked bars add up to its hours."""
-    rows = list(contributions.filter(hours__isnull=False).values_list("pk", "performed_on", "hours"))
+def hours_by_activity_and_month(scope: str, scope_id: int, *, last_months: int = 24) -> ActivityMonths:
+    """A project's or a budget's hours per month and activity over the last `last_months` months that
+    have any, read from the ActivityHours tally. A contribution naming several activities shares its hours
+    equally between them (as the reports do), so a month's stacked bars add up to its hours; activities of
+    the same name (one of the network, one of a budget) make one."""
+    rows = [
+        row
+        for row in ActivityHours.objects.filter(scope=scope, scope_id=scope_id).values_list(
+            "month", "activity_key", "hours"
+        )
+        if row[2]
+    ]
     if not rows:
         return ActivityMonths([], [], {})
-    links: dict[int, list[str]] = defaultdict(list)
-    through = Contribution.activities.through
-    for contribution_id, name in (
-        through.objects.filter(contribution_id__in=[pk for pk, _d, _h in rows])
-        .values_list("contribution_id", "activity__name")
-        .order_by("activity__name")
-    ):
-        links[contribution_id].append(name)
-    last = max(day for _pk, day, _h in rows).replace(day=1)
-    first = min(day for _pk, day, _h in rows).replace(day=1)
-    months = _months(first, last)[-last_months:]
-    shown_from = months[0]
+    names = dict(Activity.objects.filter(pk__in={key for _m, key, _h in rows}).values_list("pk", "name"))
+    months = _months(min(m for m, _k, _h in rows), max(m for m, _k, _h in rows))[-last_months:]
     hours: dict[tuple[date, str], Decimal] = defaultdict(lambda: ZERO)
-    for pk, day, amount in rows:
-        if day < shown_from or amount is None:
-            continue
-        names = links.get(pk) or [""]
-        for name, share in zip(names, split_hours(amount, len(names)), strict=True):
-            hours[(day.replace(day=1), name)] += share
+    for month, key, amount in rows:
+        if month >= months[0]:
+            hours[(month, names.get(key, ""))] += amount
     by_activity: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for (_month, name), amount in hours.items():
         by_activity[name] += amount

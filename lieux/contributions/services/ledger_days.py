@@ -1,24 +1,22 @@
 """Keeping LedgerDay, the per-day sums of a budget's ledger, in step with its entries.
 
 `add_posting` runs inside services.ledger.post, in the posting's transaction: one INSERT … ON CONFLICT DO
-UPDATE adds the posting's amounts to its day's rows (PostgreSQL and SQLite ≥ 3.24 both speak it). Legs
-are summed per account first, since one statement may not update the same row twice. Writers that hold
-the budget's lock (all the use cases that post) never contend on these rows; one that did not would only
-wait on a row lock, taken in account order so that two postings never wait on each other.
+UPDATE (core.db.add_to_totals) adds the posting's amounts to its day's rows. Legs are summed per account
+first, since one statement may not update the same row twice. Writers that hold the budget's lock (all the
+use cases that post) never contend on these rows; one that did not would only wait on a row lock.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from django.db import connection
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
 from lieux.contributions.models import Budget, LedgerDay, LedgerEntry
 from lieux.contributions.selectors.budgets import budget_tz
+from lieux.core.db import add_to_totals
 
 
 def day_of(budget: Budget, at: datetime) -> date:
@@ -30,25 +28,13 @@ def add_posting(*, budget: Budget, kind: str, at: datetime, legs: Iterable[tuple
     per_account: dict[str, Decimal] = defaultdict(Decimal)
     for account, amount in legs:
         per_account[account] += amount
-    rows = [(account, amount) for account, amount in sorted(per_account.items()) if amount]
-    if not rows:
-        return
     day = day_of(budget, at)
-    quote = connection.ops.quote_name
-    table = quote(LedgerDay._meta.db_table)
-    columns = ", ".join(quote(c) for c in ("budget_id", "account", "kind", "day", "amount"))
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    amount_column = quote("amount")
-    params: list[Any] = []
-    for account, total in rows:
-        params += [budget.pk, account, kind, day, total]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {values} "  # names quoted, values bound
-            f"ON CONFLICT ({quote('budget_id')}, {quote('account')}, {quote('kind')}, {quote('day')}) "
-            f"DO UPDATE SET {amount_column} = {table}.{amount_column} + excluded.{amount_column}",
-            params,
-        )
+    add_to_totals(
+        LedgerDay,
+        key=("budget_id", "account", "kind", "day"),
+        added=("amount",),
+        rows=[(budget.pk, account, kind, day, total) for account, total in per_account.items() if total],
+    )
 
 
 def days_from_entries(budget: Budget) -> dict[tuple[str, str, date], Decimal]:

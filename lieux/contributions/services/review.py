@@ -50,6 +50,7 @@ from lieux.contributions.rules import review as rules
 from lieux.contributions.selectors import projects as project_selectors
 from lieux.contributions.selectors.budgets import account_balance, may_manage_budget
 from lieux.contributions.selectors.contributions import validations_of
+from lieux.contributions.services import hours
 from lieux.contributions.services.budgets import lock_budget
 from lieux.contributions.services.ledger import Leg, post
 from lieux.core import audit
@@ -270,6 +271,7 @@ def _validate(
     current.amount_granted = amount
     current.validated_at = now()
     current.save(update_fields=["status", "amount_granted", "validated_at"])
+    hours.count_validated(current)
     audit.record(
         "contributions.contribution.validated",
         current,
