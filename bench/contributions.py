@@ -19,8 +19,9 @@ offered instead of euros), the public transparency page (figures, burn-down, con
 to appear, hours by activity and month) and `GET /api/v1/budgets/{id}`, one request at a time on a
 keep-alive connection, the four interleaved. Baseline: the raw SQL for the same figures — one GROUP BY over
 the budget's ledger day rows and the count of pending requests — through psycopg; for the public page, that
-plus what it adds (hours and contributions per contributor with their consent, hours by month and
-activity). Every API answer's figures are compared with what was generated. In this process, each page is
+plus what it adds from the same hours tallies (hours and contributions per contributor with their consent,
+hours by month and activity), themselves checked against the contributions recounted in raw SQL. Every API
+answer's figures are compared with what was generated. In this process, each page is
 also rendered through Django's test client to count its SQL statements and the time they take.
 """
 
