@@ -1,11 +1,13 @@
 """The network's clearing page: visits per month, the month's visit matrix as a heat map, net balances over
-time, the month's statement with its key, transfers and invoices; network admins compute and close a month.
+time, the month's statement with its key, what each pair of venues owes for visits and for credits used at
+a partner, transfers and invoices; network admins compute and close a month.
 Its key page lists the versions of the clearing key and lets network admins record a new vote, through the
 same service as `lieux clearing key`.
 
 Who sees what (kept simple on purpose): a network admin sees everything. A venue's manager sees the rows
 and columns of the matrix that involve their venue in full, and for the other venues only their totals; of
-the statement, their own venue's line and transfers, and the network totals. Anybody else gets a 404."""
+the statement, their own venue's line, pairs and transfers, and the network totals. Anybody else gets a
+404."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,7 +30,13 @@ from lieux.core.time import now
 from lieux.interlieux.clearing import selectors
 from lieux.interlieux.clearing.models import ClearingKey, ClearingStatement, SettlementLine
 from lieux.interlieux.clearing.services.close import close_month
-from lieux.interlieux.clearing.services.explain import recompute, stored_cells
+from lieux.interlieux.clearing.services.explain import (
+    PairParts,
+    pair_parts,
+    recompute,
+    stored_cells,
+    venue_names,
+)
 from lieux.interlieux.clearing.services.keys import vote_key
 from lieux.interlieux.clearing.services.run import run_clearing
 from lieux.venues.models import Network, Venue
@@ -53,6 +61,26 @@ class HeatRow:
     home: Venue
     cells: list[HeatCell | None]  # None on the diagonal (a venue's own members are not cleared)
     total: int
+
+
+@dataclass(frozen=True)
+class PairRow:
+    payer: str
+    payee: str
+    parts: PairParts
+
+
+def _pair_rows(
+    statement: ClearingStatement, parts: list[PairParts], *, visible: set[int] | None
+) -> list[PairRow]:
+    """The pairs the viewer may see (`visible` None: all), with the names the statement stored, by name."""
+    names = venue_names(statement)
+    rows = [
+        PairRow(names.get(p.payer, f"#{p.payer}"), names.get(p.payee, f"#{p.payee}"), p)
+        for p in parts
+        if visible is None or p.payer in visible or p.payee in visible
+    ]
+    return sorted(rows, key=lambda row: (row.payer, row.payee))
 
 
 def _month_from(request: HttpRequest) -> date:
@@ -166,6 +194,8 @@ def network_clearing(request: HttpRequest, network_slug: str) -> HttpResponse:
 
     lines: list[SettlementLine] = []
     transfers = []
+    pairs: list[PairRow] = []
+    credit_bookings, credits_amount = 0, ZERO
     consistent = None
     if statement is not None:
         lines = list(statement.lines.select_related("venue").order_by("venue__name"))
@@ -175,7 +205,11 @@ def network_clearing(request: HttpRequest, network_slug: str) -> HttpResponse:
         if not admin:
             lines = [line for line in lines if line.venue_id in managed]
             transfers = [t for t in transfers if t.debtor_id in managed or t.creditor_id in managed]
-        consistent = recompute(statement).matches
+        result = recompute(statement)
+        consistent = result.matches
+        pairs = _pair_rows(statement, pair_parts(result), visible=None if admin else managed)
+        credit_bookings = sum(c.bookings for c in result.credits)
+        credits_amount = sum((c.amount for c in result.credits), ZERO)
     context = {
         "network": network,
         "month": month,
@@ -196,6 +230,9 @@ def network_clearing(request: HttpRequest, network_slug: str) -> HttpResponse:
         "statement": statement,
         "lines": lines,
         "transfers": transfers,
+        "pairs": pairs,
+        "credit_bookings": credit_bookings,
+        "credits_amount": credits_amount,
         "staffed": access.staffed_ids(request),
         "consistent": consistent,
         "past_statements": list(selectors.statements(network)[:MONTHS_SHOWN]),

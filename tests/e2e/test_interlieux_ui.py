@@ -189,7 +189,7 @@ def test_the_clearing_page_shows_the_heat_map_and_the_key_form_refuses_a_negativ
     heat = page.locator("table.heatmap")
     assert heat.is_visible()
     assert page.locator("table.heatmap td.heat-5").inner_text() == "30"
-    assert page.locator("#statement-title ~ .table-scroll table.money").count() == 2
+    assert page.locator("#statement-title ~ .table-scroll table.money").count() == 3
     assert page.locator("figure.chart svg").count() == 2
     shoot(page, "clearing-page.png")
 

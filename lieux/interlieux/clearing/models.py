@@ -1,9 +1,9 @@
 """The clearing's records: the keys a network votes, and per month one statement with its inputs, its
 settlement lines per venue, the transfers left after netting and the invoices they became.
 
-A statement keeps everything needed to recompute and explain it (the visit matrix as JSON, a copy of its
-key). Once closed, the month is a legal record: the ORM refuses to change it and the database too
-(triggers, migration 0002). A key can no longer change once a statement used it.
+A statement keeps everything needed to recompute and explain it (the visit matrix and the credits used at
+a partner as JSON, a copy of its key). Once closed, the month is a legal record: the ORM refuses to change
+it and the database too (triggers, migration 0002). A key can no longer change once a statement used it.
 """
 
 from typing import Any
@@ -107,7 +107,8 @@ class ClearingStatement(models.Model):
     # The key as it was applied, so the statement reads alone even in an export.
     key_snapshot = models.JSONField(default=dict)
     # {"cells": [[home_id, host_id, visits, half_days], ...], "venues": {id: name},
-    #  "pass_revenue": {id: "12.00"}}
+    #  "pass_revenue": {id: "12.00"}, "credits": [[payer_id, payee_id, bookings, "12.00"], ...],
+    #  "credit_bookings": 3}; statements written before credits were valued have no "credits" (none).
     inputs = models.JSONField(default=dict)
     status = models.CharField(
         _("status"), max_length=8, choices=StatementStatus.choices, default=StatementStatus.DRAFT

@@ -9,6 +9,9 @@ that received them. The home venue owes the host. Amounts are Decimal euros excl
   unit price by the venue whose members visited more, up to `cap_per_pair`.
   With a revenue share, each home venue gives `revenue_share_percent` % of its pass revenue to the venues
   its members visited, in proportion to those visits, to the cent (largest remainder).
+- `value_credits` turns the month's bookings paid with another venue's credits into amounts per ordered
+  pair (payer home → payee host): the euros the host forwent, in full. `add_credits` adds them to the
+  amounts of the visits, so netting and settling treat both alike.
 - `net` adds up what each venue is due and owes: the balances sum to zero.
 - `settle` pays the balances with few transfers: the largest debtor pays the largest creditor, repeatedly,
   so every transfer clears at least one venue and there are at most n − 1 of them.
@@ -65,6 +68,26 @@ class PairValue:
     free_units: int
     paid_units: int
     capped: bool
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CreditBooking:
+    """A booking at `host` paid with booking credits of `home` (Pass Interlieux): `forgone` is what the
+    host no longer invoices for it, its price excl. VAT after the pass discount minus what it still bills."""
+
+    home: int
+    host: int
+    forgone: Decimal
+
+
+@dataclass(frozen=True)
+class CreditValue:
+    """What one ordered pair owes for the credits used at a partner: `bookings` bookings, `amount` euros."""
+
+    payer: int
+    payee: int
+    bookings: int
     amount: Decimal
 
 
@@ -164,6 +187,39 @@ def _revenue_share(
             visits = visits_by_home[home][host]
             result.append(PairValue(home, host, visits, 0, 0, visits, False, shares.get(host, ZERO)))
     return result
+
+
+def value_credits(bookings: Iterable[CreditBooking]) -> list[CreditValue]:
+    """Per ordered pair (payer home → payee host), the euros the host forwent on bookings paid with the
+    home venue's credits, summed and rounded to the cent, sorted by pair. A booking paid with its own
+    venue's credits, or that cost the host nothing, is left out.
+
+    Owed in full whatever the key's method. The reciprocity allowance, the cap and the revenue share temper
+    the value of visits, which a flat-rate pass pays for and which tend to even out between venues. Credits
+    are money the home venue already collected (in the subscription that granted them) for a room the host
+    then gave without invoicing it: none of it is waived or capped."""
+    counts: dict[Pair, int] = defaultdict(int)
+    totals: dict[Pair, Decimal] = defaultdict(lambda: ZERO)
+    for booking in bookings:
+        if booking.home == booking.host or booking.forgone <= 0:
+            continue
+        pair = (booking.home, booking.host)
+        counts[pair] += 1
+        totals[pair] += booking.forgone
+    return [
+        CreditValue(payer, payee, counts[(payer, payee)], cents(totals[(payer, payee)]))
+        for payer, payee in sorted(totals)
+    ]
+
+
+def add_credits(amounts: Mapping[Pair, Decimal], credits: Iterable[CreditValue]) -> dict[Pair, Decimal]:
+    """The amounts of the visits plus those of the credits, per ordered pair, before netting."""
+    total = dict(amounts)
+    for credit in credits:
+        if credit.amount:
+            pair = (credit.payer, credit.payee)
+            total[pair] = total.get(pair, ZERO) + credit.amount
+    return total
 
 
 def net(amounts: Mapping[Pair, Decimal]) -> dict[int, Decimal]:

@@ -1,14 +1,17 @@
-"""Reads of the clearing: the month's visit matrix straight from the visits, statements, and who may see
-them. A cross-venue app (ARCHITECTURE.md §4.7): network admins see the whole network; a venue's managers see
-their own venue's rows and columns in full and only totals for the others (`matrix_view`)."""
+"""Reads of the clearing: the month's visit matrix straight from the visits, the bookings paid with another
+venue's credits, statements, and who may see them. A cross-venue app (ARCHITECTURE.md §4.7): network
+admins see the whole network; a venue's managers see their own venue's rows and columns in full and only
+totals for the others (`matrix_view`)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
+from lieux.booking.models import Booking, Status
 from lieux.interlieux.clearing import rules
 from lieux.interlieux.clearing.models import ClearingKey, ClearingStatement
 from lieux.interlieux.models import Visit
@@ -50,6 +53,49 @@ def visit_matrix(network: Network, month: date) -> list[rules.Cell]:
             half_days=row["visits"] + row["long_visits"],
         )
         for row in rows
+    ]
+
+
+def credit_bookings(network: Network, month: date) -> list[rules.CreditBooking]:
+    """The month's bookings at a venue of the network paid with the credits of another venue of it, that
+    cost the host something (rules.value_credits values them).
+
+    A booking belongs to the month its start falls in, in the host's time zone. Only confirmed bookings
+    count, as only they are billed (a hold or a request still awaiting approval is no service yet): one
+    cancelled, refused or expired is left out, even when its credits stayed spent. A booking cancelled
+    after its month was closed leaves that month as it was (a closed month never changes) and, starting in
+    that month, counts in no other."""
+    first, last = rules.month_bounds(month)
+    venues_by_timezone: dict[str, list[int]] = defaultdict(list)
+    for venue_id, timezone_name in Venue.objects.filter(network=network).values_list("pk", "timezone"):
+        venues_by_timezone[timezone_name].append(venue_id)
+    if not venues_by_timezone:
+        return []
+    network_venue_ids = [pk for ids in venues_by_timezone.values() for pk in ids]
+    # One window per time zone in use (usually one): the month from local midnight to local midnight.
+    starts_in_month = Q()
+    for timezone_name, venue_ids in venues_by_timezone.items():
+        tz = ZoneInfo(timezone_name)
+        starts_in_month |= Q(
+            venue_id__in=venue_ids,
+            starts_at__gte=datetime.combine(first, time.min, tzinfo=tz),
+            starts_at__lt=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        )
+    rows = (
+        Booking.objects.filter(
+            starts_in_month,
+            status=Status.CONFIRMED,
+            credits_venue_id__in=network_venue_ids,
+            quoted_net_amount__gt=F("billable_net_amount"),
+        )
+        .exclude(credits_venue_id=F("venue_id"))
+        .values_list("credits_venue_id", "venue_id", "quoted_net_amount", "billable_net_amount")
+        .order_by("pk")
+    )
+    return [
+        rules.CreditBooking(home=home, host=host, forgone=quoted - billable)
+        for home, host, quoted, billable in rows
+        if quoted is not None and billable is not None  # always, as the filter compared them; for mypy
     ]
 
 

@@ -1,4 +1,5 @@
-"""Running the clearing of a month: count the matrix, value it, net it, write the statement once.
+"""Running the clearing of a month: count the matrix and the bookings paid with another venue's credits,
+value them, net them, write the statement once.
 
 Two runs of the same month at once produce one statement: the first claims the (network, month) row by
 inserting it (a unique constraint), the second waits on that row, then finds it and recomputes it under
@@ -42,7 +43,8 @@ class ClearingResult:
     cells: list[rules.Cell]
     venue_names: dict[int, str]
     pass_revenue: dict[int, Decimal]
-    amounts: dict[rules.Pair, Decimal]
+    credits: list[rules.CreditValue]
+    amounts: dict[rules.Pair, Decimal]  # visits and credits together, before netting
     balances: dict[int, Decimal]
     owed: dict[int, Decimal]
     due: dict[int, Decimal]
@@ -55,6 +57,14 @@ class ClearingResult:
         return sum(c.visits for c in self.cells)
 
     @property
+    def credit_bookings(self) -> int:
+        return sum(c.bookings for c in self.credits)
+
+    @property
+    def credits_amount(self) -> Decimal:
+        return sum((c.amount for c in self.credits), ZERO)
+
+    @property
     def cleared_amount(self) -> Decimal:
         return sum((t.amount for t in self.transfers), ZERO)
 
@@ -63,6 +73,8 @@ class ClearingResult:
             "cells": [[c.home, c.host, c.visits, c.half_days] for c in self.cells],
             "venues": {str(pk): name for pk, name in self.venue_names.items()},
             "pass_revenue": {str(pk): str(amount) for pk, amount in self.pass_revenue.items()},
+            "credits": [[c.payer, c.payee, c.bookings, str(c.amount)] for c in self.credits],
+            "credit_bookings": self.credit_bookings,
         }
 
 
@@ -107,9 +119,10 @@ def compute(
     month: date,
     venue_names: dict[int, str],
     pass_revenue: dict[int, Decimal],
+    credits: list[rules.CreditValue],
 ) -> ClearingResult:
-    """Value, net and settle a matrix already counted."""
-    amounts = rules.value(cells, rule_of(key), pass_revenue=pass_revenue)
+    """Value, net and settle a matrix already counted, with the credits used at a partner already valued."""
+    amounts = rules.add_credits(rules.value(cells, rule_of(key), pass_revenue=pass_revenue), credits)
     balances = rules.net(amounts)
     owed, due = rules.gross(amounts)
     visits_out: dict[int, int] = {}
@@ -123,6 +136,7 @@ def compute(
         cells=cells,
         venue_names=venue_names,
         pass_revenue=pass_revenue,
+        credits=credits,
         amounts=amounts,
         balances=balances,
         owed=owed,
@@ -141,7 +155,8 @@ def preview_clearing(
     pass_revenue: Mapping[int, Decimal] | None = None,
     progress: Progress = _silent,
 ) -> ClearingResult:
-    """The month's clearing computed from the visits as they are now, writing nothing (a dry run)."""
+    """The month's clearing computed from the visits and bookings as they are now, writing nothing (a dry
+    run)."""
     month = month.replace(day=1)
     key = choose_key(network, month, key)
     venue_names = {v.pk: v.name for v in selectors.network_venues(network)}
@@ -151,7 +166,12 @@ def preview_clearing(
         _("%(visits)s cross-venue visits counted in %(pairs)s pairs of venues")
         % {"visits": sum(c.visits for c in cells), "pairs": len(cells)}
     )
-    result = compute(cells, key, month=month, venue_names=venue_names, pass_revenue=revenue)
+    credits = rules.value_credits(selectors.credit_bookings(network, month))
+    result = compute(cells, key, month=month, venue_names=venue_names, pass_revenue=revenue, credits=credits)
+    progress(
+        _("%(bookings)s bookings paid with another venue's credits: %(amount)s € owed in full")
+        % {"bookings": result.credit_bookings, "amount": result.credits_amount}
+    )
     progress(
         _("valued with key v%(version)s: %(amount)s € owed before netting, %(count)s transfers after")
         % {
@@ -236,6 +256,8 @@ def run_clearing(
             month=f"{month:%Y-%m}",
             key_version=key.version,
             visits=result.visits,
+            credit_bookings=result.credit_bookings,
+            credits_amount=str(result.credits_amount),
             transfers=len(result.transfers),
             cleared_amount=str(result.cleared_amount),
         )

@@ -1,5 +1,6 @@
 """`lieux clearing`: arguments checked before anything is written, progress printed, clear errors."""
 
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -7,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from lieux.billing.models import Invoice
 from lieux.interlieux.clearing.models import ClearingKey, ClearingStatement, StatementStatus
-from lieux.interlieux.clearing.tests.data import visits
+from lieux.interlieux.clearing.tests.data import PARIS, credit_booking, visits
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,18 @@ def test_key_run_explain_and_close(january, venue, other_venue):
     assert invoice.number in closed and ClearingStatement.objects.get().status == StatementStatus.CLOSED
     with pytest.raises(CommandError, match="closed"):
         clearing("run", "--month", "2026-01")
+
+
+def test_explain_shows_the_credits_used_at_a_partner_per_pair(january, venue, other_venue):
+    for day in (5, 6):
+        credit_booking(home=venue, host=other_venue, starts_at=datetime(2026, 1, day, 10, tzinfo=PARIS))
+    assert "2 bookings paid with another venue's credits: 48.00 € owed in full" in clearing(
+        "run", "--month", "2026-01"
+    )
+    explained = clearing("explain", "--month", "2026-01")
+    assert "La Coroutine → Baraka: 12 visits against 0, 2 free, 10 paid = 45.00" in explained
+    assert "La Coroutine → Baraka: credits used at a partner, 2 bookings = 48.00" in explained
+    assert "La Coroutine pays Baraka 93.00" in explained and "the same figures" in explained
 
 
 @pytest.mark.parametrize(

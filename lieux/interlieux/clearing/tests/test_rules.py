@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lieux.interlieux.clearing import rules
-from lieux.interlieux.clearing.rules import Cell, Key
+from lieux.interlieux.clearing.rules import Cell, CreditBooking, CreditValue, Key
 
 VENUES = st.integers(min_value=1, max_value=8)
 
@@ -39,6 +39,17 @@ share_keys = st.builds(
 )
 revenues = st.dictionaries(
     VENUES, st.decimals(min_value=Decimal(0), max_value=Decimal("100000"), places=2), max_size=8
+)
+
+
+credit_bookings = st.lists(
+    st.builds(
+        CreditBooking,
+        home=VENUES,
+        host=VENUES,
+        forgone=st.decimals(min_value=Decimal("-20"), max_value=Decimal("500"), places=2),
+    ),
+    max_size=40,
 )
 
 
@@ -124,6 +135,57 @@ def test_split_to_the_cent_sums_exactly_and_follows_the_weights(total, weights):
     for venue_id, share in shares.items():
         exact = total * weights[venue_id] / weight_sum
         assert abs(share - exact) < Decimal("0.01")
+
+
+# --- credits used at a partner -------------------------------------------------------------------------
+
+
+def test_credits_are_summed_per_ordered_pair_and_owed_in_full():
+    bookings = [
+        CreditBooking(home=1, host=2, forgone=Decimal("24.00")),
+        CreditBooking(home=1, host=2, forgone=Decimal("12.50")),
+        CreditBooking(home=2, host=1, forgone=Decimal("8.00")),
+        CreditBooking(home=3, host=3, forgone=Decimal("40.00")),  # its own venue's credits
+        CreditBooking(home=3, host=1, forgone=Decimal("0.00")),  # cost the host nothing
+    ]
+    credits = rules.value_credits(bookings)
+    assert credits == [CreditValue(1, 2, 2, Decimal("36.50")), CreditValue(2, 1, 1, Decimal("8.00"))]
+    # The allowance and the cap of the key do not touch them: visits 1 → 2 pay 5 × (12 − 10) = 10.
+    key = Key(rules.PER_VISIT, unit_price=Decimal("5.00"), free_allowance=10, cap_per_pair=Decimal("10.00"))
+    amounts = rules.add_credits(rules.value([Cell(1, 2, 12, 12)], key), credits)
+    assert amounts == {(1, 2): Decimal("46.50"), (2, 1): Decimal("8.00")}
+    assert rules.net(amounts) == {1: Decimal("-38.50"), 2: Decimal("38.50")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrices(), unit_keys | share_keys, revenues, credit_bookings)
+def test_credits_keep_balances_at_zero_and_never_lower_what_a_venue_owes(cells, key, revenue, bookings):
+    visits = rules.value(cells, key, pass_revenue=revenue)
+    credits = rules.value_credits(bookings)
+    amounts = rules.add_credits(visits, credits)
+
+    balances = rules.net(amounts)
+    assert sum(balances.values(), Decimal(0)) == 0
+    assert sum(t.amount for t in rules.settle(balances)) <= sum(amounts.values(), Decimal(0))
+    for pair, amount in visits.items():
+        assert amounts[pair] >= amount
+    # Each venue's balance moves by exactly the credits it is due minus those it owes.
+    before = rules.net(visits)
+    for venue_id in set(balances) | set(before):
+        due = sum((c.amount for c in credits if c.payee == venue_id), Decimal(0))
+        owed = sum((c.amount for c in credits if c.payer == venue_id), Decimal(0))
+        assert balances.get(venue_id, 0) - before.get(venue_id, 0) == due - owed
+    # Per pair, exactly the positive amounts forgone at another venue, to the cent.
+    for credit in credits:
+        assert credit.payer != credit.payee and credit.amount > 0
+        assert credit.amount == sum(
+            (
+                b.forgone
+                for b in bookings
+                if (b.home, b.host) == (credit.payer, credit.payee) and b.forgone > 0
+            ),
+            Decimal(0),
+        )
 
 
 # --- net and settle --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The network's clearing page: who sees it, what a venue's manager sees of the others, and the admin's
 actions."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.urls import reverse
@@ -9,7 +9,7 @@ from django.urls import reverse
 from lieux.billing.models import Invoice
 from lieux.interlieux.clearing.models import ClearingStatement, StatementStatus
 from lieux.interlieux.clearing.services.run import run_clearing
-from lieux.interlieux.clearing.tests.data import MONTH, per_visit_key, visits
+from lieux.interlieux.clearing.tests.data import MONTH, PARIS, credit_booking, per_visit_key, visits
 from lieux.venues.models import Role
 from tests.factories import UserFactory, add_role
 
@@ -57,6 +57,32 @@ def test_a_venue_manager_sees_only_totals_of_the_other_venues(client, january, v
     assert "Compute the month" not in body and "Close the month" not in body
     assert '<th scope="row">La Coroutine</th><td class="num">30</td>' in body  # their settlement line
     assert '<th scope="row">Mons Fabrica</th><td class="num">' not in body  # not another venue's
+
+
+def test_the_statement_shows_the_credits_part_beside_the_visits_part_per_pair(
+    client, january, admin, manager, venue, other_venue, third_venue
+):
+    credit_booking(home=venue, host=other_venue, starts_at=datetime(2026, 1, 8, 10, tzinfo=PARIS))
+    credit_booking(
+        home=other_venue, host=third_venue, starts_at=datetime(2026, 1, 9, 10, tzinfo=PARIS), quoted="12.50"
+    )
+    run_clearing(january, MONTH)
+    client.force_login(admin)
+    body = client.get(URL).content.decode()
+    assert "<caption>What each venue owes another before netting" in body
+    assert '<th scope="col" class="num">Credits used at a partner</th>' in body
+    # Visits: 30 × 5 € = 150 €; credits: 24 €, owed in full.
+    assert (
+        '<th scope="row">La Coroutine</th><td>Baraka</td><td class="num">150.00\u00a0€</td>'
+        '<td class="num">1</td><td class="num">24.00\u00a0€</td><td class="num">174.00\u00a0€</td>'
+    ) in body
+    assert '<th scope="row">Baraka</th><td>Mons Fabrica</td>' in body
+    assert "<dd>2 (36.50\u00a0€, owed in full)</dd>" in body and "the same figures" in body
+
+    client.force_login(manager)  # La Coroutine's: not the pair Baraka → Mons Fabrica
+    body = client.get(URL).content.decode()
+    assert '<th scope="row">La Coroutine</th><td>Baraka</td>' in body
+    assert '<th scope="row">Baraka</th><td>Mons Fabrica</td>' not in body
 
 
 def test_strangers_and_staff_get_a_404(client, january, venue, stranger):
