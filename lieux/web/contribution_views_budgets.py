@@ -1,27 +1,38 @@
 """A contributive budget's page: its figures (committed, received, validated, paid, credit, owed, pending,
 forecast, envelope left, deficit), its burn-down drawn as an accessible SVG with the same numbers as a
 table, its funding sources and receipts, its payouts; what it owes the viewer, with the credit they could
-take instead of euros; and the managers' forms: a source, a receipt, a payout in euros against an invoice,
-the closing (with the three ways out of a deficit).
+take instead of euros; and the managers' part: the people the budget owes, fifty at a time, most owed
+first, searchable by name or e-mail, each with a link to pay them in euros against an invoice; the forms of
+a source, a receipt, the closing (with the three ways out of a deficit).
 
 Who sees what: selectors.web.budget_access. Every form posts to its own URL and, when the service refuses,
 the whole page comes back with that form's error and the error's status; nothing is written."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lieux.accounts.models import User
-from lieux.contributions.models import Budget, BudgetStatus, CreditConversion, FundingReceipt
+from lieux.contributions.models import (
+    Budget,
+    BudgetStatus,
+    CreditConversion,
+    FundingReceipt,
+    Payout,
+    PayoutMethod,
+)
 from lieux.contributions.rules import ledger as ledger_rules
 from lieux.contributions.selectors import budgets as budget_selectors
 from lieux.contributions.selectors import web as web_selectors
@@ -42,8 +53,11 @@ from lieux.web.forms_contributions import (
     ReceiptForm,
 )
 from lieux.web.pages import FORM_INVALID, viewer
+from lieux.web.templatetags import lieux_money as money_tags
 
 BURN_DOWN_KEYS = ("envelope_left", "ideal", "granted", "received")
+OWED_PER_PAGE = 50
+SEARCH_MAX = 100
 
 
 def budget_for(request: HttpRequest, pk: int) -> tuple[Budget, str]:
@@ -129,6 +143,48 @@ def offers_for(budget: Budget, owed: Decimal) -> list[Offer]:
     return offers
 
 
+class PayoutLine(TypedDict):
+    """A payout as its table shows it. Formatted here, once per row, and read as a dict: the template
+    only prints, which keeps a manager's two hundred payouts a small part of the page's time."""
+
+    paid_on: str
+    paid_to: str
+    method: str
+    credit: str  # what a payout in credit bought: "6,5 × Journées de coworking — Baraka"; "" in euros
+    reference: str
+    amount: str
+
+
+def payout_lines(payouts: QuerySet[Payout]) -> list[PayoutLine]:
+    rows = payouts.values_list(
+        "paid_on",
+        "paid_to",
+        "person__email",
+        "method",
+        "credit_quantity",
+        "conversion__credit_type__name",
+        "conversion__credit_type__venue__name",
+        "invoice_reference",
+        "amount",
+    )
+    days: dict[date, str] = {}  # payouts come in batches: a day is formatted once
+    lines = []
+    for paid_on, paid_to, email, method, quantity, credit_name, venue_name, reference, amount in rows:
+        if paid_on not in days:
+            days[paid_on] = date_format(paid_on, "j M Y")
+        lines.append(
+            PayoutLine(
+                paid_on=days[paid_on],
+                paid_to=paid_to or email,
+                method=str(PayoutMethod(method).label),
+                credit=f"{money_tags.quantity(quantity)} × {credit_name} — {venue_name}" if quantity else "",
+                reference=reference or "—",
+                amount=money_tags.euros(amount),
+            )
+        )
+    return lines
+
+
 def _page(
     request: HttpRequest,
     budget: Budget,
@@ -147,7 +203,7 @@ def _page(
         "full": full,
         "is_manager": manager,
         "owed": owed,
-        "my_payouts": list(web_selectors.budget_payouts(budget, user)),
+        "my_payouts": payout_lines(web_selectors.budget_payouts(budget, user)),
         "tab": "budgets",
     }
     if owed > 0:
@@ -166,18 +222,16 @@ def _page(
             }
         )
     if manager:
-        owed_people = web_selectors.owed_people(budget)
         today = budget_selectors.budget_today(budget)
         sources = budget.sources.filter(amount__gt=0).order_by("committed_on", "pk")
         context.update(
             {
-                "payouts": list(web_selectors.budget_payouts(budget)[:200]),
-                "owed_people": owed_people,
+                "payouts": payout_lines(web_selectors.budget_payouts(budget)[:200]),
+                **_owed_list(request, budget),
+                **_euros_payout(request, budget, bound.get("euros"), today),
                 "source_form": bound.get("source") or FundingSourceForm(initial={"committed_on": today}),
                 "receipt_form": bound.get("receipt")
                 or ReceiptForm(sources=sources, initial={"received_on": today}),
-                "euros_form": bound.get("euros")
-                or EurosPayoutForm(people=_owed_queryset(owed_people), initial={"paid_on": today}),
                 "close_form": bound.get("close")
                 or CloseForm(
                     next_budgets=web_selectors.other_open_budgets(budget),
@@ -195,8 +249,57 @@ def _conversions(budget: Budget):
     )
 
 
-def _owed_queryset(owed_people: list[web_selectors.Owed]):
-    return User.objects.filter(pk__in=[row.person.pk for row in owed_people]).order_by("first_name", "email")
+def _number(value: str | None) -> int | None:
+    """A page or a person's id from a query string; None for anything else, huge numbers included."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def _owed_list(request: HttpRequest, budget: Budget) -> dict[str, Any]:
+    """The page of people owed asked for by ?q= (a search by name or e-mail) and ?page=, with the links
+    that keep them: to another page (the search kept), to pay someone or back (the search and page kept)."""
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX]
+    owed = web_selectors.owed_people(
+        budget, search=search, page=_number(request.GET.get("page")) or 1, per_page=OWED_PER_PAGE
+    )
+    pages = Paginator(range(owed.found), OWED_PER_PAGE)  # the count alone: the rows are cut in SQL
+    here = reverse("web:contribution_budget", args=[budget.pk])
+    kept = {"q": search} if search else {}
+    shown = {**kept, "page": owed.number} if owed.number > 1 else kept
+    return {
+        "owed_list": owed,
+        "owed_search": search,
+        "owed_people_count": number_format(owed.people, force_grouping=True),
+        "owed_found_count": number_format(owed.found, force_grouping=True),
+        "owed_pages": pages,
+        "owed_page_range": list(pages.get_elided_page_range(owed.number, on_each_side=2, on_ends=1)),
+        "owed_page_link": f"{here}?{urlencode({**kept, 'page': ''})}",
+        "owed_pay_link": f"{here}?{urlencode({**shown, 'pay': ''})}",
+        "owed_back": f"{here}?{urlencode(shown)}" if shown else here,
+    }
+
+
+def _euros_payout(
+    request: HttpRequest, budget: Budget, bound: EurosPayoutForm | None, today: date
+) -> dict[str, Any]:
+    """The payment in euros to one person: the one whose row's link was followed (?pay=), or the one of a
+    refused form. A link to someone the budget owes nothing says so instead of a form."""
+    if bound is not None:
+        person = bound.cleaned_data.get("person")
+        return {"euros_form": bound, "payee": web_selectors.owed_row(person) if person else None}
+    asked = _number(request.GET.get("pay"))
+    if asked is None:
+        return {}
+    payee = web_selectors.payee(budget, asked)
+    if payee is None:
+        return {"payee_unknown": True}
+    form = EurosPayoutForm(
+        people=web_selectors.payees(budget), initial={"person": payee.person.pk, "paid_on": today}
+    )
+    return {"euros_form": form, "payee": payee}
 
 
 def _receipts(budget: Budget):
@@ -298,7 +401,7 @@ def pay_euros(request: HttpRequest, pk: int) -> HttpResponse:
     budget, access = budget_for(request, pk)
     if (refusal := _manager_only(request, budget)) is not None:
         return refusal
-    form = EurosPayoutForm(request.POST, people=_owed_queryset(web_selectors.owed_people(budget)))
+    form = EurosPayoutForm(request.POST, people=web_selectors.payees(budget))
     if not form.is_valid():
         return _page(request, budget, access, bound={"euros": form}, status=FORM_INVALID)
     data = form.cleaned_data

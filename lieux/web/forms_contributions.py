@@ -298,13 +298,20 @@ class ReceiptForm(WebForm):
         self.fields["source"].queryset = sources  # type: ignore[attr-defined]
 
 
-class PersonChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
-        return f"{obj.get_full_name() or obj.email} ({obj.email})"
-
-
 class EurosPayoutForm(WebForm):
-    person = PersonChoice(label=_("Paid to"), queryset=User.objects.none())
+    """A payment in euros of everything owed to one person, chosen on their row of the owed list: they come
+    as a hidden field, checked against `people` (selectors.web.payees: those the budget owes something),
+    one person at a time, without listing anyone."""
+
+    person = forms.ModelChoiceField(
+        label=_("Paid to"),
+        queryset=User.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose the person to pay in the list of people owed."),
+            "invalid_choice": _("This budget owes nothing to this person."),
+        },
+    )
     invoice_reference = forms.CharField(
         label=_("Their invoice number"),
         max_length=60,
@@ -316,6 +323,12 @@ class EurosPayoutForm(WebForm):
     def __init__(self, *args, people: QuerySet[User], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any] | None:
+        # A hidden field's error would be seen nowhere: it is said above the form.
+        if "person" in self.errors:
+            self.add_error(None, self.errors.pop("person").as_data())
+        return super().clean()
 
 
 class ConversionChoice(forms.ModelChoiceField):

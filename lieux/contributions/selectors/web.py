@@ -8,11 +8,14 @@ awaiting review or refused is nobody's business outside the collective.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from math import ceil
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from lieux.accounts.models import User
 from lieux.contributions.models import (
@@ -38,10 +41,11 @@ from lieux.contributions.selectors.budgets import (
     managed_budgets_filter,
     managed_venue_ids,
     may_manage_budget,
-    owed_by_person,
+    owed_ranking,
+    owed_to,
 )
 from lieux.contributions.selectors.projects import is_steward, network_ids
-from lieux.core.money import ZERO
+from lieux.core.money import ZERO, cents
 from lieux.venues.models import Venue
 
 COUNTED = (ContributionStatus.VALIDATED, ContributionStatus.PAID)
@@ -123,17 +127,75 @@ class Owed:
     structure_name: str  # where euros may be paid instead of the person
 
 
-def owed_people(budget: Budget) -> list[Owed]:
-    """Who the budget still owes, most owed first."""
-    amounts = {pk: amount for pk, amount in owed_by_person(budget).items() if amount > 0}
-    people = User.objects.in_bulk(list(amounts))
-    structures = dict(
-        ContributorProfile.objects.filter(person_id__in=list(amounts)).values_list(
-            "person_id", "structure_name"
+@dataclass(frozen=True)
+class OwedPage:
+    """One page of the people a budget owes, most owed first, among those a search found."""
+
+    rows: list[Owed]
+    number: int  # from 1
+    found: int  # people the search found; everyone owed when there is no search
+    found_total: Decimal
+    people: int  # everyone the budget owes
+    total: Decimal  # what it owes them all
+
+
+def people_matching(search: str) -> QuerySet[User]:
+    """People whose name or e-mail address holds every word of `search`, whatever the case."""
+    found = User.objects.all()
+    for word in search.split():
+        found = found.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
         )
+    return found
+
+
+def owed_people(budget: Budget, *, search: str = "", page: int = 1, per_page: int = 50) -> OwedPage:
+    """A page of who the budget still owes, most owed first, with how many they are and what they are
+    owed in all. Cut in SQL (budgets.owed_ranking): people and profiles are read for the rows shown only.
+    A page past the end gives the last one."""
+    among = people_matching(search) if search.strip() else None
+    ranking = owed_ranking(budget, among)
+    number = max(page, 1)
+    rows = list(ranking[(number - 1) * per_page : number * per_page])
+    if not rows and number > 1 and (first := ranking.first()) is not None:
+        number = ceil(first[2] / per_page)
+        rows = list(ranking[(number - 1) * per_page : number * per_page])
+    found, found_total = _count_and_total(rows)
+    people, total = (found, found_total) if among is None else _count_and_total(owed_ranking(budget)[:1])
+    return OwedPage(_owed_rows(rows), number, found, found_total, people, total)
+
+
+def _count_and_total(ranking_rows: Iterable[tuple[int, Decimal, int, Decimal]]) -> tuple[int, Decimal]:
+    """What every row of an owed ranking repeats: how many people are owed, and how much in all."""
+    first = next(iter(ranking_rows), None)
+    return (0, ZERO) if first is None else (first[2], cents(first[3]))
+
+
+def _owed_rows(rows: list[tuple[int, Decimal, int, Decimal]]) -> list[Owed]:
+    ids = [person_id for person_id, *_ in rows]
+    people = User.objects.only("first_name", "last_name", "email").in_bulk(ids)
+    structures = dict(
+        ContributorProfile.objects.filter(person_id__in=ids).values_list("person_id", "structure_name")
     )
-    rows = [Owed(people[pk], amounts[pk], structures.get(pk, "")) for pk in amounts if pk in people]
-    return sorted(rows, key=lambda row: (-row.amount, row.person.pk))
+    return [Owed(people[pk], cents(owed), structures.get(pk, "")) for pk, owed, *_ in rows if pk in people]
+
+
+def payees(budget: Budget) -> QuerySet[User]:
+    """The people a payout in euros may be for: those the budget owes something, each with `owed` and
+    `structure_name`. Narrowed to one person, only that person's legs are read."""
+    structure = ContributorProfile.objects.filter(person=OuterRef("pk")).values("structure_name")[:1]
+    return owed_to(budget).annotate(structure_name=Coalesce(Subquery(structure), Value("")))
+
+
+def payee(budget: Budget, person_id: int) -> Owed | None:
+    """What the budget owes this person, to pay them; None when it owes them nothing."""
+    person = payees(budget).filter(pk=person_id).first()
+    return None if person is None else owed_row(person)
+
+
+def owed_row(person: User) -> Owed:
+    """A person read through `payees`, as a row of what is owed."""
+    return Owed(person, person.owed, person.structure_name)  # type: ignore[attr-defined]
 
 
 def offered_conversions(budget: Budget) -> list[CreditConversion]:
