@@ -23,7 +23,7 @@ from lieux.contributions.rules import ledger as ledger_rules
 from lieux.contributions.selectors import budgets as selectors
 from lieux.contributions.services.funding import add_funding_source, record_receipt
 from lieux.contributions.services.ledger import Leg, post
-from lieux.contributions.services.ledger_days import days_from_entries
+from lieux.contributions.services.ledger_days import days_from_entries, owed_from_entries
 from lieux.core.time import now
 
 D = Decimal
@@ -101,6 +101,7 @@ def assert_ledger_sound(budget: Budget) -> ledger_rules.Figures:
         for d in LedgerDay.objects.filter(budget=budget).exclude(amount=0)
     }
     assert days == days_from_entries(budget)
+    assert selectors.owed_by_person(budget) == owed_from_entries(budget)
     figures = selectors.budget_figures(budget)
     assert ledger_rules.inconsistencies(balances, figures) == []
     return figures

@@ -212,7 +212,7 @@ def test_the_ranking_s_totals_are_those_of_the_people_still_owed(budget, member,
     validated(budget, member, "20")
     validated(budget, other_member, "80")
     pay_in_euros(budget=budget, person=other_member, invoice_reference="FAC-1", paid_on=TODAY)
-    rows = list(budget_selectors.owed_ranking(budget))
-    assert rows == [(member.pk, D(50), 1, D(50))]
+    rows = list(budget_selectors.owed_ranking(budget).values_list("person_id", "amount"))
+    assert rows == [(member.pk, D(50))]
     page = web_selectors.owed_people(budget, search="alix")  # other_member: paid, so not found
     assert (page.found, page.rows, page.people, page.total) == (0, [], 1, D(50))

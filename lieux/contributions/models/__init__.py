@@ -24,7 +24,7 @@ from lieux.contributions.models.contributions import (
 )
 from lieux.contributions.models.hours import ActivityHours, PersonHours, Scope
 from lieux.contributions.models.ledger import Account, LedgerEntry, LedgerTransaction, TransactionKind
-from lieux.contributions.models.ledger_days import LedgerDay
+from lieux.contributions.models.ledger_days import LedgerDay, PersonOwed
 from lieux.contributions.models.payouts import CreditConversion, Payout, PayoutMethod
 from lieux.contributions.models.projects import Activity, Project, ProjectStatus
 from lieux.contributions.models.rounds import (
@@ -60,6 +60,7 @@ __all__ = [
     "Payout",
     "PayoutMethod",
     "PersonHours",
+    "PersonOwed",
     "Project",
     "ProjectStatus",
     "Review",

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, Func, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from lieux.accounts.models import User
@@ -25,6 +25,7 @@ from lieux.contributions.models import (
     FundingSource,
     LedgerDay,
     LedgerEntry,
+    PersonOwed,
     SourceKind,
     TransactionKind,
 )
@@ -166,60 +167,29 @@ def budget_figures(budget: Budget) -> rules.Figures:
 
 def person_owed(budget: Budget, person_id: int) -> Decimal:
     """What the budget owes this person: their validated requests not paid yet, less reductions, plus the
-    remainder of a credit conversion."""
-    total = LedgerEntry.objects.filter(budget=budget, account=Account.OWED, person_id=person_id).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return -_cents(total)
-
-
-def _owed_legs(budget: Budget) -> QuerySet[LedgerEntry]:
-    """The legs of the budget's debt to people: negative when it comes to owe them, positive when paid."""
-    return LedgerEntry.objects.filter(budget=budget, account=Account.OWED)
+    remainder of a credit conversion (PersonOwed, kept by every posting)."""
+    found = PersonOwed.objects.filter(budget=budget, person_id=person_id).values_list("amount", flat=True)
+    return _cents(found.first())
 
 
 def owed_by_person(budget: Budget) -> dict[int, Decimal]:
-    rows = _owed_legs(budget).values_list("person_id").annotate(total=Sum("amount")).order_by()
-    return {person_id: -_cents(total) for person_id, total in rows if total}
-
-
-class _SumOfSums(Func):
-    """SUM over a per-group sum; only ever inside a window, where SQL allows an aggregate of aggregates."""
-
-    function = "SUM"
-    window_compatible = True
-
-
-def owed_ranking(budget: Budget, among: QuerySet[User] | None = None) -> QuerySet:
-    """(person_id, owed, people, total) rows: each person the budget owes something (of `among`, when
-    given) and what it owes them, most owed first. `people` and `total` repeat on every row how many they
-    are and what they are owed in all, taken after the grouping and before any slice: a page of the list,
-    cut in SQL, comes with the whole list's count and total from one pass over the owed legs."""
-    legs = _owed_legs(budget).filter(person__isnull=False)
-    if among is not None:
-        legs = legs.filter(person__in=among)
-    owed = -Sum("amount")
-    return (
-        legs.values("person_id")
-        .annotate(owed=owed)
-        .filter(owed__gt=0)
-        .annotate(people=Window(Count("*")), total=Window(_SumOfSums(owed)))
-        .values_list("person_id", "owed", "people", "total")
-        .order_by("-owed", "person_id")
+    return dict(
+        PersonOwed.objects.filter(budget=budget).exclude(amount=0).values_list("person_id", "amount")
     )
+
+
+def owed_ranking(budget: Budget, among: QuerySet[User] | None = None) -> QuerySet[PersonOwed]:
+    """The people the budget owes something (of `among`, when given), most owed first."""
+    found = PersonOwed.objects.filter(budget=budget, amount__gt=0)
+    if among is not None:
+        found = found.filter(person__in=among)
+    return found.order_by("-amount", "person_id")
 
 
 def owed_to(budget: Budget) -> QuerySet[User]:
-    """The people the budget owes something, each with `owed`. Each person's legs are summed in a
-    subquery of their own: narrowed to one person, it reads only theirs, never the whole list."""
-    owed = (
-        _owed_legs(budget)
-        .filter(person=OuterRef("pk"))
-        .values("person_id")
-        .annotate(owed=-Sum("amount"))
-        .values("owed")
-    )
-    each = Subquery(owed, output_field=DecimalField(max_digits=12, decimal_places=2))
+    """The people the budget owes something, each with `owed`: narrowed to one person, one row is read."""
+    owed = PersonOwed.objects.filter(budget=budget, person=OuterRef("pk")).values("amount")
+    each = Subquery(owed, output_field=DecimalField(max_digits=14, decimal_places=2))
     return User.objects.annotate(owed=each).filter(owed__gt=0)
 
 

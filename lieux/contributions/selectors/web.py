@@ -8,13 +8,12 @@ awaiting review or refused is nobody's business outside the collective.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from math import ceil
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from lieux.accounts.models import User
@@ -151,38 +150,34 @@ def people_matching(search: str) -> QuerySet[User]:
 
 def owed_people(budget: Budget, *, search: str = "", page: int = 1, per_page: int = 50) -> OwedPage:
     """A page of who the budget still owes, most owed first, with how many they are and what they are
-    owed in all. Cut in SQL (budgets.owed_ranking): people and profiles are read for the rows shown only.
-    A page past the end gives the last one."""
-    among = people_matching(search) if search.strip() else None
-    ranking = owed_ranking(budget, among)
-    number = max(page, 1)
-    rows = list(ranking[(number - 1) * per_page : number * per_page])
-    if not rows and number > 1 and (first := ranking.first()) is not None:
-        number = ceil(first[2] / per_page)
-        rows = list(ranking[(number - 1) * per_page : number * per_page])
-    found, found_total = _count_and_total(rows)
-    people, total = (found, found_total) if among is None else _count_and_total(owed_ranking(budget)[:1])
-    return OwedPage(_owed_rows(rows), number, found, found_total, people, total)
+    owed in all (budgets.owed_ranking reads one PersonOwed row per person): people and profiles are read
+    for the rows shown only. A page past the end gives the last one."""
+    everyone = owed_ranking(budget)
+    people, total = _count_and_total(everyone)
+    found_rows = owed_ranking(budget, people_matching(search)) if search.strip() else everyone
+    found, found_total = (people, total) if found_rows is everyone else _count_and_total(found_rows)
+    number = min(max(page, 1), max(ceil(found / per_page), 1))
+    shown = found_rows.values_list("person_id", "amount")[(number - 1) * per_page : number * per_page]
+    return OwedPage(_owed_rows(list(shown)), number, found, found_total, people, total)
 
 
-def _count_and_total(ranking_rows: Iterable[tuple[int, Decimal, int, Decimal]]) -> tuple[int, Decimal]:
-    """What every row of an owed ranking repeats: how many people are owed, and how much in all."""
-    first = next(iter(ranking_rows), None)
-    return (0, ZERO) if first is None else (first[2], cents(first[3]))
+def _count_and_total(ranking: QuerySet) -> tuple[int, Decimal]:
+    row = ranking.aggregate(count=Count("pk"), total=Sum("amount"))
+    return row["count"], cents(row["total"] or ZERO)
 
 
-def _owed_rows(rows: list[tuple[int, Decimal, int, Decimal]]) -> list[Owed]:
-    ids = [person_id for person_id, *_ in rows]
+def _owed_rows(rows: list[tuple[int, Decimal]]) -> list[Owed]:
+    ids = [person_id for person_id, _owed in rows]
     people = User.objects.only("first_name", "last_name", "email").in_bulk(ids)
     structures = dict(
         ContributorProfile.objects.filter(person_id__in=ids).values_list("person_id", "structure_name")
     )
-    return [Owed(people[pk], cents(owed), structures.get(pk, "")) for pk, owed, *_ in rows if pk in people]
+    return [Owed(people[pk], cents(owed), structures.get(pk, "")) for pk, owed in rows if pk in people]
 
 
 def payees(budget: Budget) -> QuerySet[User]:
     """The people a payout in euros may be for: those the budget owes something, each with `owed` and
-    `structure_name`. Narrowed to one person, only that person's legs are read."""
+    `structure_name`. Narrowed to one person, only that person's row is read."""
     structure = ContributorProfile.objects.filter(person=OuterRef("pk")).values("structure_name")[:1]
     return owed_to(budget).annotate(structure_name=Coalesce(Subquery(structure), Value("")))
 

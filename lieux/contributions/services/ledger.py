@@ -76,7 +76,10 @@ def post(
                 for leg in legs
             )
             add_posting(
-                budget=budget, kind=kind, at=posted.at, legs=[(leg.account, leg.amount) for leg in legs]
+                budget=budget,
+                kind=kind,
+                at=posted.at,
+                legs=[(leg.account, leg.amount, leg.person_id) for leg in legs],
             )
     except IntegrityError:
         # A concurrent retry of the same use case got there first: its posting stands.
