@@ -48,11 +48,17 @@ def activity_rows(months: web_selectors.ActivityMonths) -> list[tuple[date, list
     ]
 
 
-def _people_context(scope: str, scope_id: int) -> dict:
+# Contributors listed on a public page unless all are asked for (?people=all): a budget of the whole network
+# may have thousands, and the page must stay light for everyone who only looks at it.
+PEOPLE_LISTED = 100
+
+
+def _people_context(request: HttpRequest, scope: str, scope_id: int) -> dict:
     months = web_selectors.hours_by_activity_and_month(scope, scope_id)
     chart = activity_chart(months)
+    everyone = request.GET.get("people") == "all"
     return {
-        "people": web_selectors.public_people(scope, scope_id),
+        "people": web_selectors.public_people(scope, scope_id, limit=None if everyone else PEOPLE_LISTED),
         "activity_chart": chart,
         "activity_names": [name or _("No activity given") for name in months.activities],
         "activity_colours": [item.colour for item in chart.legend] if chart else [],
@@ -82,7 +88,7 @@ def public_project(request: HttpRequest, network_slug: str, slug: str) -> HttpRe
             web_selectors.public_names(list(project.stewards.values_list("pk", flat=True))).values()
         ),
         "budgets": list(web_selectors.public_budgets(project)),
-        **_people_context(Scope.PROJECT, project.pk),
+        **_people_context(request, Scope.PROJECT, project.pk),
     }
     return render(request, "web/contributions/public_project.html", context)
 
@@ -103,6 +109,6 @@ def public_budget(request: HttpRequest, network_slug: str, slug: str) -> HttpRes
         "figures": figures,
         "burn_down": burn_down_view(budget, figures),
         "sources": budget_selectors.funding_sources(budget),
-        **_people_context(Scope.BUDGET, budget.pk),
+        **_people_context(request, Scope.BUDGET, budget.pk),
     }
     return render(request, "web/contributions/public_budget.html", context)

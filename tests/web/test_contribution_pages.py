@@ -36,6 +36,7 @@ from lieux.contributions.services.review import review_contribution
 from lieux.contributions.services.rounds import open_round
 from lieux.core.models import AuditEvent
 from lieux.core.time import now
+from lieux.web import contribution_views_public
 from tests import contributions_data as data
 from tests.budget_data import fund, validated
 from tests.credits_data import credit_type
@@ -604,6 +605,22 @@ def test_the_public_project_page_names_only_those_who_agreed(
         and "Camille" not in html(budget_page)
         and "burn-down-title" in html(budget_page)
     )
+
+
+def test_a_public_page_lists_those_who_gave_most_and_everyone_on_demand(
+    client, monkeypatch, network, member, other_member, steward, garden
+):
+    monkeypatch.setattr(contribution_views_public, "PEOPLE_LISTED", 1)
+    for person, pseudonym, hours in ((member, "Colibri", "2"), (other_member, "Mésange", "5")):
+        ContributorProfile.objects.create(person=person, visibility=Visibility.PSEUDONYM, pseudonym=pseudonym)
+        contribution = declared(person, garden, None, hours=hours)
+        review_contribution(contribution=contribution, reviewer=steward, verdict="validate")
+    url = reverse("web:transparency_project", args=[network.slug, garden.slug])
+    first = html(client.get(url))
+    assert "Mésange" in first and "Colibri" not in first
+    assert "The 1 people who gave the most hours, of 2 named." in first and "?people=all" in first
+    everyone = html(client.get(url + "?people=all"))
+    assert "Mésange" in everyone and "Colibri" in everyone and "See everyone" not in everyone
 
 
 def test_a_private_project_or_budget_has_no_public_page(client, network, garden, budget):

@@ -69,10 +69,16 @@ def may_manage(user, *, network_id: int, venue_id: int | None) -> bool:
     """Whether `user` manages the money of a venue, or of the network when `venue_id` is None."""
     if user is None:  # the platform itself: the CLI, set-up scripts
         return True
-    venue_ids = managed_venue_ids(user)
-    if venue_id is not None:
-        return venue_id in venue_ids
-    return Venue.objects.filter(pk__in=venue_ids, network_id=network_id).exists()
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    # One query, as every page of a budget asks: managers of that venue (of any venue of the network, for a
+    # network-wide budget), or admins of the network (managed_venue_ids says the same for a list).
+    venues = (
+        Venue.objects.filter(network_id=network_id) if venue_id is None else Venue.objects.filter(pk=venue_id)
+    )
+    return venues.filter(Q(roles__user=user, roles__role=Role.MANAGER) | Q(network__admins=user)).exists()
 
 
 def may_manage_budget(user, budget: Budget) -> bool:
@@ -173,9 +179,7 @@ def person_owed(budget: Budget, person_id: int) -> Decimal:
 
 
 def owed_by_person(budget: Budget) -> dict[int, Decimal]:
-    return dict(
-        PersonOwed.objects.filter(budget=budget).exclude(amount=0).values_list("person_id", "amount")
-    )
+    return dict(PersonOwed.objects.filter(budget=budget).exclude(amount=0).values_list("person_id", "amount"))
 
 
 def owed_ranking(budget: Budget, among: QuerySet[User] | None = None) -> QuerySet[PersonOwed]:

@@ -8,6 +8,7 @@ awaiting review or refused is nobody's business outside the collective.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -224,46 +225,43 @@ class PublicContributor:
 
 @dataclass(frozen=True)
 class PublicPeople:
-    shown: list[PublicContributor]
+    shown: list[PublicContributor]  # most hours first
+    named: int  # all those who agreed to appear, listed or not
     anonymous_people: int  # counted, never named: no consent, or consent withdrawn
     anonymous_hours: Decimal
     anonymous_contributions: int
 
 
-def public_names(person_ids: list[int]) -> dict[int, str]:
+def public_names(person_ids: Iterable[int] | QuerySet) -> dict[int, str]:
     """How each of these people agreed to be named on public pages: their name or their pseudonym. Those
     without a profile, or hidden, are absent: no consent, no name."""
-    profiles = {
-        p.person_id: p
-        for p in ContributorProfile.objects.filter(person_id__in=person_ids).exclude(
-            visibility=Visibility.HIDDEN
+    rows = (
+        ContributorProfile.objects.filter(person_id__in=person_ids)
+        .exclude(visibility=Visibility.HIDDEN)
+        .values_list(
+            "person_id", "visibility", "pseudonym", "person__first_name", "person__last_name", "person__email"
         )
-    }
-    named = [pk for pk, p in profiles.items() if p.visibility == Visibility.NAME]
-    full_names = {
-        u.pk: (u.get_full_name() or u.get_short_name()).strip() for u in User.objects.filter(pk__in=named)
-    }
+    )
     labels = {}
-    for pk, profile in profiles.items():
-        label = (
-            profile.pseudonym.strip()
-            if profile.visibility == Visibility.PSEUDONYM
-            else full_names.get(pk, "")
-        )
+    for pk, visibility, pseudonym, first_name, last_name, email in rows:
+        # As User.get_full_name, or else get_short_name: read as values, the page lists thousands.
+        full_name = f"{first_name} {last_name}".strip() or email.split("@")[0]
+        label = (pseudonym if visibility == Visibility.PSEUDONYM else full_name).strip()
         if label:
             labels[pk] = label
     return labels
 
 
-def public_people(scope: str, scope_id: int) -> PublicPeople:
+def public_people(scope: str, scope_id: int, *, limit: int | None = None) -> PublicPeople:
     """Who contributed to a project or a budget (models.Scope), as each person agreed to appear
     (ContributorProfile): by name, under a pseudonym, or only counted. No profile means no consent:
-    counted, not shown. Read from the PersonHours tally, a row per person."""
-    rows = PersonHours.objects.filter(scope=scope, scope_id=scope_id).values_list(
-        "person_id", "hours", "contributions"
-    )
-    totals = {pk: (hours, count) for pk, hours, count in rows}
-    labels = public_names(list(totals))
+    counted, not shown. Read from the PersonHours tally, a row per person; with `limit`, only that many
+    of those named are listed, those who gave the most hours."""
+    rows = PersonHours.objects.filter(scope=scope, scope_id=scope_id)
+    totals = {
+        pk: (hours, count) for pk, hours, count in rows.values_list("person_id", "hours", "contributions")
+    }
+    labels = public_names(rows.values("person_id"))
     shown: list[PublicContributor] = []
     hidden_people, hidden_hours, hidden_count = 0, ZERO, 0
     for pk, (hours, count) in totals.items():
@@ -274,7 +272,7 @@ def public_people(scope: str, scope_id: int) -> PublicPeople:
             hidden_hours += hours
             hidden_count += count
     shown.sort(key=lambda row: (-row.hours, row.label.casefold()))
-    return PublicPeople(shown, hidden_people, hidden_hours, hidden_count)
+    return PublicPeople(shown[:limit], len(shown), hidden_people, hidden_hours, hidden_count)
 
 
 @dataclass(frozen=True)
