@@ -2,12 +2,15 @@
 forecast, envelope left, deficit), its burn-down drawn as an accessible SVG with the same numbers as a
 table, its funding sources and receipts, its payouts; what it owes the viewer, with the credit they could
 take instead of euros; and the managers' part: the people the budget owes, fifty at a time, most owed
-first, searchable by name or e-mail, each with a link to pay them in euros against an invoice; the forms of
-a source, a receipt, the closing (with the three ways out of a deficit).
+first, searchable by name or e-mail, each with a link to pay them in euros against an invoice; the latest
+payouts, all of them in a CSV export for the accounts; the forms of a source, a receipt, the closing (with
+the three ways out of a deficit).
 
 Who sees what: selectors.web.budget_access. Every form posts to its own URL and, when the service refuses,
 the whole page comes back with that form's error and the error's status; nothing is written."""
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
@@ -58,6 +61,7 @@ from lieux.web.templatetags import lieux_money as money_tags
 BURN_DOWN_KEYS = ("envelope_left", "ideal", "granted", "received")
 OWED_PER_PAGE = 50
 SEARCH_MAX = 100
+PAYOUTS_LISTED = 50  # the latest on the page; every payout is in the CSV export
 
 
 def budget_for(request: HttpRequest, pk: int) -> tuple[Budget, str]:
@@ -195,8 +199,8 @@ def _page(
 ) -> HttpResponse:
     user = viewer(request)
     bound = bound or {}
-    full = access == web_selectors.FULL
-    manager = budget_selectors.may_manage_budget(user, budget)
+    manager = access == web_selectors.MANAGE
+    full = manager or access == web_selectors.FULL
     owed = budget_selectors.person_owed(budget, user.pk)
     context: dict[str, Any] = {
         "budget": budget,
@@ -226,7 +230,7 @@ def _page(
         sources = budget.sources.filter(amount__gt=0).order_by("committed_on", "pk")
         context.update(
             {
-                "payouts": payout_lines(web_selectors.budget_payouts(budget)[:200]),
+                "payouts": payout_lines(web_selectors.budget_payouts(budget)[:PAYOUTS_LISTED]),
                 **_owed_list(request, budget),
                 **_euros_payout(request, budget, bound.get("euros"), today),
                 "source_form": bound.get("source") or FundingSourceForm(initial={"committed_on": today}),
@@ -322,12 +326,99 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, budget, access)
 
 
+@login_required
+def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every payout of the budget, oldest first, for the accounts: a semicolon-separated UTF-8 file with a
+    byte order mark and French decimal commas, as spreadsheets in France read it. Streamed: a budget of the
+    whole network pays thousands."""
+    budget, access = budget_for(request, pk)
+    if access != web_selectors.MANAGE:
+        return _not_a_manager(request, budget)
+    header = [
+        _("Paid on"),
+        _("Person"),
+        _("E-mail"),
+        _("Paid to"),
+        _("Method"),
+        _("Credits"),
+        _("Credit"),
+        _("Venue"),
+        _("Invoice"),
+        _("Amount (€)"),
+    ]
+    rows = (
+        web_selectors.budget_payouts(budget)
+        .order_by("paid_on", "pk")
+        .values_list(
+            "paid_on",
+            "person__first_name",
+            "person__last_name",
+            "person__email",
+            "paid_to",
+            "method",
+            "credit_quantity",
+            "conversion__credit_type__name",
+            "conversion__credit_type__venue__name",
+            "invoice_reference",
+            "amount",
+        )
+    )
+
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(header)
+        yield "\ufeff" + out.getvalue()
+        for (
+            paid_on,
+            first,
+            last,
+            email,
+            paid_to,
+            method,
+            quantity,
+            credit,
+            venue,
+            reference,
+            amount,
+        ) in rows.iterator(chunk_size=2000):
+            out.seek(0)
+            out.truncate()
+            writer.writerow(
+                [
+                    paid_on.isoformat(),
+                    f"{first} {last}".strip(),
+                    email,
+                    paid_to,
+                    PayoutMethod(method).label,
+                    _decimal_comma(quantity),
+                    credit or "",
+                    venue or "",
+                    reference,
+                    _decimal_comma(amount),
+                ]
+            )
+            yield out.getvalue()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="retributions-{budget.slug}.csv"'
+    return response
+
+
+def _decimal_comma(value: Decimal | None) -> str:
+    return "" if value is None else str(value).replace(".", ",")
+
+
 # --- The forms ----------------------------------------------------------------------------------------
 
 
 def _manager_only(request: HttpRequest, budget: Budget) -> HttpResponse | None:
     if budget_selectors.may_manage_budget(viewer(request), budget):
         return None
+    return _not_a_manager(request, budget)
+
+
+def _not_a_manager(request: HttpRequest, budget: Budget) -> HttpResponse:
     return forbidden(
         request,
         _("Only the budget's managers may do this."),

@@ -4,6 +4,8 @@ payment in euros for that person alone, and the payment checks on the server tha
 something. The page reads as many SQL statements for 60 people owed as for 5, and its list of payouts
 shows each one as it did."""
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -188,6 +190,36 @@ def test_the_payouts_list_shows_each_payout_in_euros_and_in_credit(
     assert f'<td class="nowrap">{date_format(TODAY, "j M Y")}</td>' in body
     mine = html(as_member.get(page_url(budget)))  # the contributor's own payouts only
     assert "Journées de coworking" in mine and "FAC-3" not in mine
+
+
+def test_every_payout_is_in_the_csv_export_for_managers_only(
+    as_manager, as_member, budget, member, other_member, network, other_venue
+):
+    days = credit_type(other_venue, code="coworking", name="Journées de coworking")
+    conversion = CreditConversion.objects.create(network=network, credit_type=days, euros_per_credit=D(15))
+    validated(budget, member, "100")
+    validated(budget, other_member, "45.5")
+    pay_in_euros(budget=budget, person=other_member, invoice_reference="FAC-3", paid_on=TODAY)
+    pay_in_credit(budget=budget, person=member, conversion=conversion, actor=member)
+    url = reverse("web:budget_payouts_csv", args=[budget.pk])
+    response = as_manager.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeffPaid on;Person;")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == 3
+    assert rows[1][2:] == [
+        other_member.email,
+        other_member.get_full_name(),
+        "Euros",
+        "",
+        "",
+        "",
+        "FAC-3",
+        "45,50",
+    ]
+    assert rows[2][5:8] == ["6,50", "Journées de coworking", other_venue.name] and rows[2][9] == "97,50"
+    assert as_member.get(url).status_code == 403
 
 
 def statements(client, url) -> int:

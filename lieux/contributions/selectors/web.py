@@ -72,12 +72,13 @@ def budgets_for_declaring(project: Project, user=None) -> QuerySet[Budget]:
 
 # Budgets ---------------------------------------------------------------------------------------------------
 
-FULL, OWN = "full", "own"
+MANAGE, FULL, OWN = "manage", "full", "own"
 
 
 def budget_access(user, budget: Budget) -> str | None:
-    """What `user` may see of a budget's page: FULL (its figures, sources and payouts), OWN (only what it
-    owes them, on a private budget they contributed to), or None (not found for them).
+    """What `user` may see of a budget's page: MANAGE (everything, and the managers' forms), FULL (its
+    figures, sources and payouts), OWN (only what it owes them, on a private budget they contributed to),
+    or None (not found for them).
 
     Managers see everything. A public budget's figures are public anyway: the people of its network and
     its contributors see its page. A private budget's figures are its managers' only; a contributor still
@@ -85,7 +86,7 @@ def budget_access(user, budget: Budget) -> str | None:
     if not getattr(user, "is_authenticated", False):
         return None
     if may_manage_budget(user, budget):
-        return FULL
+        return MANAGE
     contributed = Contribution.objects.filter(budget=budget, contributor=user).exists()
     if budget.is_public and (
         contributed
