@@ -327,7 +327,7 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     """Every payout of the budget, oldest first, for the accounts: a semicolon-separated UTF-8 file with a
     byte order mark and French decimal commas, as spreadsheets in France read it. Streamed: a budget of the
     whole network pays thousands."""
