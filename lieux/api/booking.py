@@ -29,7 +29,7 @@ from lieux.api.schemas import (
     booking_out,
 )
 from lieux.api.venues import resource_by_ref, venue_filter
-from lieux.booking import selectors
+from lieux.booking import selectors, selectors_facts
 from lieux.booking.errors import BookingInvalid, BookingNotFound
 from lieux.booking.models import Booking
 from lieux.booking.models import Status as BookingStatus
@@ -44,6 +44,7 @@ from lieux.booking.services import (
     refuse_booking,
 )
 from lieux.core.errors import NotFound, ValidationError
+from lieux.venues.models import Resource
 
 router = Router(tags=["Bookings"])
 
@@ -55,6 +56,16 @@ def visible(request: HttpRequest, booking_id: int) -> Booking:
     if booking is None:
         raise BookingNotFound()
     return booking
+
+
+def bookable_resource(ref: str) -> Resource:
+    """`<venue-slug>/<resource-slug>` → an active resource, or 404 unknown_resource, from the copy this
+    process keeps a minute (booking_facts reads again whatever guards the booking)."""
+    venue_slug, slug = ref.split("/")
+    resource = selectors_facts.resource_by_ref(venue_slug, slug)
+    if resource is None:
+        raise NotFound(_("No such resource."), code="unknown_resource")
+    return resource
 
 
 def organisation_by_id(pk: int | None) -> Organisation | None:
@@ -87,7 +98,7 @@ def create(request: HttpRequest, payload: BookingIn):
         # Checked before anything else so that a series gets the same 422 as a single booking, rather than
         # every occurrence being skipped.
         raise BookingInvalid(_("The end must be after the start."), code="end_before_start")
-    resource = resource_by_ref(payload.resource)
+    resource = bookable_resource(payload.resource)
     organisation = organisation_by_id(payload.organisation)
     user = caller(request)
     if payload.recurrence is None:

@@ -1,59 +1,18 @@
-"""The few raw statements of the door check: a cursor that prepares them on PostgreSQL, and model instances
-made from their rows.
-
-A door check runs four or five statements, each the same at every scan. On PostgreSQL, planning them costs
-more than running them (the person's facts: about 1 ms of planning for 0.1 ms of execution), so they are
-prepared once per database connection and only executed afterwards. Django's own cursor binds parameters
-on the client and never prepares; this cursor binds them on the server with `prepare=True`, on the same
-connection and in the same transaction, and goes through Django's cursor wrapper like any other statement
-(errors, query log, `CaptureQueriesContext`). SQLite runs the same text through Django's ordinary cursor.
-
-Prepared statements belong to a server connection: a pooler in transaction mode in front of PostgreSQL
-must keep them (PgBouncer ≥ 1.21 with `max_prepared_statements`); see docs/exploitation.md.
-"""
+"""The few raw statements of the door check run through core.prepared.cursor (prepared once per connection
+on PostgreSQL: planning them costs more than running them, about 1 ms of planning for 0.1 ms of execution
+for a person's facts), and model instances made from their rows."""
 
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
-import psycopg
 from django.db import connection
-from django.db.backends.postgresql.psycopg_any import is_psycopg3
-from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+
+from lieux.core.prepared import cursor
 
 M = TypeVar("M", bound=Model)
 
-
-class _PreparingCursor(psycopg.Cursor):
-    """Server-side binding, every statement prepared (Django's connections set no prepare threshold)."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[no-untyped-def]
-        return super().execute(query, params, prepare=True, binary=binary)
-
-    def _send_query_prepared(self, name, pgq, *, binary=None):  # type: ignore[no-untyped-def]
-        # psycopg records the statement sent only when it is not prepared; Django's query log reads it.
-        self._query = pgq
-        super()._send_query_prepared(name, pgq, binary=binary)
-
-
-def cursor() -> CursorWrapper:
-    """A cursor for the door check's statements (`%(name)s` parameters), prepared on PostgreSQL."""
-    if connection.vendor != "postgresql" or not is_psycopg3:
-        return connection.cursor()
-    # What Django's BaseDatabaseWrapper._cursor() does for its own cursors, with a server-binding one.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        pg = connection.connection
-        if pg.prepare_threshold is None:
-            # Django turns psycopg's statement cache off (None) to suit poolers. Its own client-binding
-            # cursors never prepare, whatever the threshold; 0 lets this cursor's `prepare=True` count.
-            pg.prepare_threshold = 0
-        raw: Any = _PreparingCursor(pg)
-    connection.validate_thread_sharing()
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+__all__ = ["columns", "cursor", "instance"]
 
 
 def columns(model: type[Model], alias: str) -> str:

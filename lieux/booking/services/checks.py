@@ -8,10 +8,12 @@ from django.utils.translation import gettext as _
 
 from lieux.accounts.models import Organisation
 from lieux.billing import overdue
+from lieux.billing.models.invoices import PastDueAccess
 from lieux.booking import partner_rules, partners
 from lieux.booking.errors import BookingInvalid, BookingNotFound
 from lieux.booking.models import Booking
 from lieux.booking.rules import ResourceRules, rule_violations
+from lieux.booking.selectors_facts import BookingFacts
 from lieux.core.errors import Conflict, Forbidden, NotFound
 from lieux.core.time import now
 from lieux.venues import rules as venue_rules
@@ -19,16 +21,20 @@ from lieux.venues import selectors as venue_selectors
 from lieux.venues.models import Audience, BookableBy, Resource
 
 
-def ensure_may_book(actor, resource: Resource, *, staff: bool) -> None:
-    """`staff`: whether the actor staffs the resource's venue (callers already know it)."""
+def ensure_may_book(actor, resource: Resource, *, staff: bool, member: bool | None = None) -> None:
+    """`staff`: whether the actor staffs the resource's venue, `member` whether they hold a role there
+    (callers may already know them; read when not given)."""
     if not resource.is_active:
         raise NotFound(_("No such resource."), code="unknown_resource")
     if resource.bookable_by == BookableBy.ANYONE:
         return
     if staff:
         return
-    if resource.bookable_by == BookableBy.MEMBERS and venue_selectors.is_member_of(actor, resource.venue_id):
-        return
+    if resource.bookable_by == BookableBy.MEMBERS:
+        if member is None:
+            member = venue_selectors.is_member_of(actor, resource.venue_id)
+        if member:
+            return
     raise Forbidden(
         _("Only members of %(venue)s may book this resource.") % {"venue": resource.venue.name}
         if resource.bookable_by == BookableBy.MEMBERS
@@ -46,18 +52,24 @@ def ensure_may_manage(actor, booking: Booking) -> bool:
     return staff
 
 
-def ensure_may_pay_for(actor, organisation: Organisation | None, *, staff: bool) -> None:
+def ensure_may_pay_for(
+    actor, organisation: Organisation | None, *, staff: bool, belongs: bool | None = None
+) -> None:
+    """`belongs`: whether the actor is one of the organisation's members, when already known."""
     if organisation is None or staff:
         return
-    if not organisation.members.filter(pk=actor.pk).exists():
+    if belongs is None:
+        belongs = organisation.members.filter(pk=actor.pk).exists()
+    if not belongs:
         # Same answer as an unknown organisation: trying ids must not reveal organisations' names.
         raise NotFound(_("No such organisation."), code="unknown_organisation")
 
 
 def slot_problems(
-    resource: Resource, start: datetime, end: datetime, *, staff: bool
+    resource: Resource, start: datetime, end: datetime, *, staff: bool, facts: BookingFacts | None = None
 ) -> list[tuple[str, str]]:
-    """Every rule the slot breaks, as (code, message); staff may book outside opening hours."""
+    """Every rule the slot breaks, as (code, message); staff may book outside opening hours. `facts`: the
+    venue's calendar of the slot's day, when already read."""
     venue = resource.venue
     rules = ResourceRules(
         min_duration=resource.min_duration,
@@ -69,8 +81,11 @@ def slot_problems(
     if problems or staff:
         return problems
     local_day = start.astimezone(venue.tz).date()
-    windows = venue_selectors.opening_windows(venue)
-    closures = venue_selectors.closures_between(venue, local_day, local_day)
+    if facts is not None and facts.day == local_day:
+        windows, closures = facts.windows, facts.closures
+    else:
+        windows = venue_selectors.opening_windows(venue)
+        closures = venue_selectors.closures_between(venue, local_day, local_day)
     if venue_rules.is_closed_on(local_day, closures):
         return [("venue_closed", _("%(venue)s is closed that day.") % {"venue": venue.name})]
     if not venue_rules.within_opening_hours(start, end, venue.tz, windows, closures):
@@ -83,8 +98,10 @@ def slot_problems(
     return []
 
 
-def ensure_valid_slot(resource: Resource, start: datetime, end: datetime, *, staff: bool) -> None:
-    problems = slot_problems(resource, start, end, staff=staff)
+def ensure_valid_slot(
+    resource: Resource, start: datetime, end: datetime, *, staff: bool, facts: BookingFacts | None = None
+) -> None:
+    problems = slot_problems(resource, start, end, staff=staff, facts=facts)
     if problems:
         raise BookingInvalid(" ".join(message for _code, message in problems), code=problems[0][0])
 
@@ -100,20 +117,29 @@ class Quote:
     discount_percent: Decimal | None = None
 
 
-def quote(actor, resource: Resource, start: datetime, end: datetime) -> Quote:
+def quote(
+    actor, resource: Resource, start: datetime, end: datetime, *, facts: BookingFacts | None = None
+) -> Quote:
     """The price a person pays: the member or public rate, or at a partner venue the public rate less the
     pass discount when that is lower. The same figure is shown before booking, stored on the booking and
-    billed (less what credits cover)."""
+    billed (less what credits cover). `facts`: the person's role and the resource's prices when already
+    read, and whether partners need asking when read for the slot's day."""
     venue = resource.venue
-    member = venue_selectors.is_member_of(actor, resource.venue_id)
-    all_prices = list(resource.prices.all())
+    day = start.astimezone(venue.tz).date()
+    if facts is not None:
+        member, all_prices = facts.member, facts.prices
+        elsewhere = facts.subscribed_elsewhere if facts.day == day else None
+    else:
+        member = venue_selectors.is_member_of(actor, resource.venue_id)
+        all_prices = tuple((p.unit, p.audience, p.net_amount) for p in resource.prices.all())
+        elsewhere = None
 
     def rate(audience: str) -> Decimal | None:
-        prices = {p.unit: p.net_amount for p in all_prices if p.audience == audience}
+        prices = {unit: amount for unit, for_whom, amount in all_prices if for_whom == audience}
         return venue_rules.quote(end - start, prices, venue.half_day_hours)
 
     regular = rate(Audience.MEMBER if member else Audience.PUBLIC)
-    terms = partners.terms_for(actor, venue, start.astimezone(venue.tz).date())
+    terms = partners.terms_for(actor, venue, day, subscribed_elsewhere=elsewhere)
     if terms is None:
         return Quote(regular)
     public = rate(Audience.PUBLIC) if member else regular
@@ -121,14 +147,26 @@ def quote(actor, resource: Resource, start: datetime, end: datetime) -> Quote:
     return Quote(price.net_amount, terms, price.discount_percent)
 
 
-def estimate_price(actor, resource: Resource, start: datetime, end: datetime) -> Decimal | None:
-    return quote(actor, resource, start, end).net_amount
+def estimate_price(
+    actor, resource: Resource, start: datetime, end: datetime, *, facts: BookingFacts | None = None
+) -> Decimal | None:
+    return quote(actor, resource, start, end, facts=facts).net_amount
 
 
-def ensure_not_past_due(actor, resource: Resource, organisation: Organisation | None, *, staff: bool) -> None:
+def ensure_not_past_due(
+    actor,
+    resource: Resource,
+    organisation: Organisation | None,
+    *,
+    staff: bool,
+    policy: str | None = None,
+) -> None:
     """The venue's past-due policy may suspend new bookings of whoever pays them until their overdue
-    invoices are paid; the venue's staff book regardless."""
+    invoices are paid; the venue's staff book regardless. `policy`: the venue's PastDueAccess when already
+    read; under KEEP nobody's invoices need reading."""
     venue = resource.venue
+    if policy == PastDueAccess.KEEP:
+        return
     if organisation is not None:
         restriction = overdue.access_restriction(venue, organisation=organisation)
     else:

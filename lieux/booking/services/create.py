@@ -4,13 +4,13 @@ from django.conf import settings
 
 from lieux.accounts.models import Organisation
 from lieux.booking.models import Booking, Status
+from lieux.booking.selectors_facts import booking_facts
 from lieux.booking.services import checks
 from lieux.booking.services.credits import spend_credits
 from lieux.booking.services.occupancy import occupy
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
 from lieux.core.time import now
-from lieux.venues import selectors as venue_selectors
 from lieux.venues.models import Resource
 
 
@@ -35,19 +35,24 @@ def create_booking(
 ) -> Booking:
     """Book a resource. Confirmed at once, pending when the resource needs approval, or held for
     LIEUX_HOLD_MINUTES while the person completes it (`confirm_hold`). Raises BookingConflict (409) when
-    the slot is taken, BookingInvalid (422) when it breaks a rule; writes nothing in either case."""
-    staff = venue_selectors.is_staff_of(actor, resource.venue_id)
-    checks.ensure_may_book(actor, resource, staff=staff)
-    checks.ensure_may_pay_for(actor, organisation, staff=staff)
-    checks.ensure_not_past_due(actor, resource, organisation, staff=staff)
-    checks.ensure_valid_slot(resource, starts_at, ends_at, staff=staff)
-    quote = checks.quote(actor, resource, starts_at, ends_at)
+    the slot is taken, BookingInvalid (422) when it breaks a rule; writes nothing in either case.
+
+    Everything checked is read first, in one statement (selectors_facts.booking_facts); the transaction
+    then locks the units, inserts the booking, its occupancies and its audit row, and spends credits only
+    where the resource takes them."""
+    facts = booking_facts(actor=actor, resource=resource, start=starts_at, organisation=organisation)
+    resource, staff = facts.resource, facts.staff
+    checks.ensure_may_book(actor, resource, staff=staff, member=facts.member)
+    checks.ensure_may_pay_for(actor, organisation, staff=staff, belongs=facts.in_organisation)
+    checks.ensure_not_past_due(actor, resource, organisation, staff=staff, policy=facts.past_due_policy)
+    checks.ensure_valid_slot(resource, starts_at, ends_at, staff=staff, facts=facts)
+    quote = checks.quote(actor, resource, starts_at, ends_at, facts=facts)
     price = quote.net_amount
     status = initial_status(resource, staff=staff, hold=hold)
 
     def write() -> Booking:
         booking = Booking.objects.create(
-            venue_id=resource.venue_id,
+            venue=resource.venue,
             resource=resource,
             booked_by=actor,
             organisation=organisation,
@@ -60,8 +65,8 @@ def create_booking(
             quoted_net_amount=price,
             billable_net_amount=price,
         )
-        occupy(booking, starts_at, ends_at, fresh=True)
-        spend_credits(booking, actor=actor, quote=quote)
+        occupy(booking, starts_at, ends_at, fresh=True, units=facts.units)
+        spend_credits(booking, actor=actor, quote=quote, takes_own_credits=facts.takes_credits)
         if booking.credits_used:
             booking.save(update_fields=["credits_used", "billable_net_amount"])
         audit.record(

@@ -30,11 +30,18 @@ def reference(booking_id: int) -> str:
     return f"booking:{booking_id}"
 
 
-def spend_credits(booking: Booking, *, actor: Any = None, quote: checks.Quote | None = None) -> None:
+def spend_credits(
+    booking: Booking,
+    *,
+    actor: Any = None,
+    quote: checks.Quote | None = None,
+    takes_own_credits: bool = True,
+) -> None:
     """Spend the booker's credits on `booking` (a new or re-priced one, its slot already taken) and set
     `credits_used` and `billable_net_amount`; the caller saves them. `quote`: the one its price came from
-    (checks.quote), asked again when not given. The Pass Interlieux fields are written here, whoever the
-    caller."""
+    (checks.quote), asked again when not given. `takes_own_credits`: False when the caller has read that
+    the resource converts no credit of its venue (BookingFacts), so none is looked for. The Pass Interlieux
+    fields are written here, whoever the caller."""
     resource = booking.resource
     if quote is None:
         quote = checks.quote(booking.booked_by, resource, booking.starts_at, booking.ends_at)
@@ -46,7 +53,9 @@ def spend_credits(booking: Booking, *, actor: Any = None, quote: checks.Quote | 
         "at": booking.starts_at,
         "actor": actor,
     }
-    consumption = credit_services.consume_for_booking(venue=resource.venue, **spend)
+    consumption = credit_services.NOTHING
+    if takes_own_credits:
+        consumption = credit_services.consume_for_booking(venue=resource.venue, **spend)
     credits_venue_id = None
     terms = quote.terms
     if not consumption.credits_used and terms is not None and terms.credits_allowed and terms.credit_type_ids:

@@ -8,13 +8,13 @@ from lieux.accounts.models import Organisation
 from lieux.booking.errors import BookingConflict, BookingInvalid
 from lieux.booking.models import Booking, BookingSeries, ConflictPolicy
 from lieux.booking.rules import Recurrence, expand
+from lieux.booking.selectors_facts import booking_facts
 from lieux.booking.services import checks
 from lieux.booking.services.create import initial_status
 from lieux.booking.services.credits import spend_credits
 from lieux.booking.services.occupancy import occupy
 from lieux.core import audit
 from lieux.core.db import atomic_with_retry
-from lieux.venues import selectors as venue_selectors
 from lieux.venues.models import Resource
 
 
@@ -49,10 +49,13 @@ def create_series(
     With the SKIP policy the free occurrences are booked and the others reported; with ALL_OR_NOTHING a
     single refused occurrence books none, and the error lists every refused one.
     """
-    staff = venue_selectors.is_staff_of(actor, resource.venue_id)
-    checks.ensure_may_book(actor, resource, staff=staff)
-    checks.ensure_may_pay_for(actor, organisation, staff=staff)
-    checks.ensure_not_past_due(actor, resource, organisation, staff=staff)
+    # The rights, prices and units hold for every occurrence; the calendar and partner terms of the first
+    # occurrence's day come with them, other days' are read for each.
+    facts = booking_facts(actor=actor, resource=resource, start=starts_at, organisation=organisation)
+    resource, staff = facts.resource, facts.staff
+    checks.ensure_may_book(actor, resource, staff=staff, member=facts.member)
+    checks.ensure_may_pay_for(actor, organisation, staff=staff, belongs=facts.in_organisation)
+    checks.ensure_not_past_due(actor, resource, organisation, staff=staff, policy=facts.past_due_policy)
     if policy not in ConflictPolicy.values:
         raise BookingInvalid(_("Unknown conflict policy."), code="invalid_policy")
     try:
@@ -85,11 +88,14 @@ def create_series(
                     )
                 )
                 continue
-            problems = checks.slot_problems(resource, occurrence.start, occurrence.end, staff=staff)
+            problems = checks.slot_problems(
+                resource, occurrence.start, occurrence.end, staff=staff, facts=facts
+            )
             if problems:
                 result.skipped.append(Skipped(occurrence.local_start, problems[0][0], problems[0][1]))
                 continue
-            price = checks.estimate_price(actor, resource, occurrence.start, occurrence.end)
+            quote = checks.quote(actor, resource, occurrence.start, occurrence.end, facts=facts)
+            price = quote.net_amount
             try:
                 with transaction.atomic():  # a savepoint: one refused occurrence leaves the others
                     booking = Booking.objects.create(
@@ -106,9 +112,9 @@ def create_series(
                         quoted_net_amount=price,
                         billable_net_amount=price,
                     )
-                    occupy(booking, occurrence.start, occurrence.end, fresh=True)
+                    occupy(booking, occurrence.start, occurrence.end, fresh=True, units=facts.units)
                     # Occurrences are booked in date order, so the earliest ones spend the credits first.
-                    spend_credits(booking, actor=actor)
+                    spend_credits(booking, actor=actor, quote=quote, takes_own_credits=facts.takes_credits)
                     if booking.credits_used:
                         booking.save(update_fields=["credits_used", "billable_net_amount"])
             except BookingConflict as conflict:

@@ -1,6 +1,7 @@
 """Booking's side of partner terms: whatever a provider offers is priced, stored and audited the same way
 by every write that prices a booking (create, series, move), and nothing changes without a provider."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from lieux.booking.models import Booking
 from lieux.booking.rules import Recurrence
 from lieux.booking.services import checks, create_booking, create_series, move_booking
 from lieux.core.models import AuditEvent
+from tests import credits_data
 from tests.factories import ResourceFactory, add_prices, at, future_day
 
 D = Decimal
@@ -24,8 +26,10 @@ def host_room(other_venue):
 
 
 @pytest.fixture
-def offered(monkeypatch, venue, other_venue):
-    """A provider granting 20 % at Baraka (other_venue) to whoever books, from La Coroutine (venue)."""
+def offered(monkeypatch, venue, other_venue, stranger):
+    """A provider granting 20 % at Baraka (other_venue) to whoever books, from La Coroutine (venue), where
+    the booker holds a subscription: terms come from one (partners.terms_for asks no provider otherwise)."""
+    credits_data.subscription(credits_data.plan(venue), stranger, DAY - timedelta(days=30), DAY)
     calls = []
 
     def provider(person, host, day):
@@ -56,6 +60,28 @@ def test_anonymous_visitors_are_not_asked_about(offered, other_venue):
 
     assert partners.terms_for(AnonymousUser(), other_venue, DAY) is None
     assert offered == []
+
+
+def test_only_people_subscribed_at_another_venue_are_asked_about(
+    monkeypatch, member, venue, other_venue, host_room
+):
+    """Terms come from a subscription sold by another venue: without one in force that day, no provider is
+    asked (most bookings), and one sold by the host itself is no partner's."""
+    calls = []
+
+    def provider(person, host, day):
+        calls.append(person)
+        return []
+
+    monkeypatch.setattr(partners, "providers", [provider])
+    booking = book(member, host_room, 10, 12)
+    assert booking.quoted_net_amount == D(30) and calls == []
+    credits_data.subscription(credits_data.plan(other_venue), member, DAY - timedelta(days=30), DAY)
+    book(member, host_room, 14, 16)
+    assert calls == []
+    credits_data.subscription(credits_data.plan(venue), member, DAY, DAY)
+    book(member, host_room, 16, 18)
+    assert calls == [member]
 
 
 def test_the_quote_the_booking_and_the_audit_agree(offered, stranger, venue, host_room):

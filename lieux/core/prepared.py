@@ -1,0 +1,52 @@
+"""A cursor whose statements PostgreSQL prepares once per connection, for the few raw statements that run at
+every request of a busy path (door checks, booking creation).
+
+Such a statement is the same text at every request, and planning it costs more than running it (a
+booking's facts: about 0.7 ms of planning for 0.2 ms of execution). Django's own cursor binds parameters on
+the client and never prepares; this cursor binds them on the server with `prepare=True`, on the same
+connection and in the same transaction, and goes through Django's cursor wrapper like any other statement
+(errors, query log, `CaptureQueriesContext`). SQLite runs the same text through Django's ordinary cursor.
+Parameters are written `%s` or `%(name)s`, as for Django's cursor.
+
+Prepared statements belong to a server connection: a pooler in transaction mode in front of PostgreSQL
+must keep them (PgBouncer ≥ 1.21 with `max_prepared_statements`); see docs/exploitation.md.
+"""
+
+from typing import Any
+
+import psycopg
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
+from django.db.backends.utils import CursorWrapper
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Server-side binding, every statement prepared (Django's connections set no prepare threshold)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[no-untyped-def]
+        return super().execute(query, params, prepare=True, binary=binary)
+
+    def _send_query_prepared(self, name, pgq, *, binary=None):  # type: ignore[no-untyped-def]
+        # psycopg records the statement sent only when it is not prepared; Django's query log reads it.
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
+
+def cursor() -> CursorWrapper:
+    """A cursor whose statements are prepared on PostgreSQL; Django's ordinary cursor elsewhere."""
+    if connection.vendor != "postgresql" or not is_psycopg3:
+        return connection.cursor()
+    # What Django's BaseDatabaseWrapper._cursor() does for its own cursors, with a server-binding one.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        pg = connection.connection
+        if pg.prepare_threshold is None:
+            # Django turns psycopg's statement cache off (None) to suit poolers. Its own client-binding
+            # cursors never prepare, whatever the threshold; 0 lets this cursor's `prepare=True` count.
+            pg.prepare_threshold = 0
+        raw: Any = _PreparingCursor(pg)
+    connection.validate_thread_sharing()
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
