@@ -6,18 +6,23 @@ booking's facts: about 0.7 ms of planning for 0.2 ms of execution). Django's own
 the client and never prepares; this cursor binds them on the server with `prepare=True`, on the same
 connection and in the same transaction, and goes through Django's cursor wrapper like any other statement
 (errors, query log, `CaptureQueriesContext`). SQLite runs the same text through Django's ordinary cursor.
-Parameters are written `%s` or `%(name)s`, as for Django's cursor.
+Parameters are written `%s` or `%(name)s`, as for Django's cursor. `columns` and `instance` turn a model's
+columns in such a statement back into a model instance, as the ORM would.
 
 Prepared statements belong to a server connection: a pooler in transaction mode in front of PostgreSQL
 must keep them (PgBouncer ≥ 1.21 with `max_prepared_statements`); see docs/exploitation.md.
 """
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 import psycopg
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 class _PreparingCursor(psycopg.Cursor):
@@ -50,3 +55,42 @@ def cursor() -> CursorWrapper:
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """The select list of every concrete column of `model`, in the order `instance` expects."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+# (model, backend) → the attnames of its concrete fields, and each one's column and converters, in order.
+_Plan = tuple[list[str], list[tuple[Any, list[Any]]]]
+_plans: dict[tuple[type[Model], str], _Plan] = {}
+
+
+def _plan(model: type[Model]) -> _Plan:
+    key = (model, connection.vendor)
+    plan = _plans.get(key)
+    if plan is None:
+        names, steps = [], []
+        for field in model._meta.concrete_fields:
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + cast(Any, field).get_db_converters(
+                connection
+            )
+            names.append(field.attname)
+            steps.append((column, converters))
+        plan = _plans[key] = (names, steps)
+    return plan
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M:
+    """The instance of `model` whose concrete columns are `values` (as `columns` lists them), converted as
+    the ORM converts the rows of a query (SQLite gives dates and times back as text)."""
+    names, steps = _plan(model)
+    converted = []
+    for (column, converters), value in zip(steps, values, strict=True):
+        if value is not None:
+            for converter in converters:
+                value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, names, converted)

@@ -13,7 +13,8 @@ from django.db.models import Q, QuerySet
 from lieux.accounts.models import User
 from lieux.billing.models.invoices import PastDueAccess
 from lieux.billing.overdue import access_restriction, may_enter
-from lieux.interlieux import rules, sql
+from lieux.core import prepared as sql
+from lieux.interlieux import rules
 from lieux.interlieux.models import Badge, DoorDevice, NetworkAccess, Visit
 from lieux.memberships.models import Subscription, SubscriptionStatus
 from lieux.venues import selectors as venue_selectors

@@ -22,9 +22,10 @@ from django.db.models import Q
 
 from lieux.accounts.models import User
 from lieux.core import audit
+from lieux.core import prepared as sql
 from lieux.core.errors import ValidationError
 from lieux.core.time import now
-from lieux.interlieux import rules, selectors, sql, tokens
+from lieux.interlieux import rules, selectors, tokens
 from lieux.interlieux.models import (
     AccessAudit,
     Badge,

@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from django.db import connection
 
+from lieux.core import prepared as sql
 from lieux.core.time import now
-from lieux.interlieux import sql
 from lieux.interlieux.models import Visit
 
 _UPSERT = """
