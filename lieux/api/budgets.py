@@ -68,14 +68,18 @@ class FiguresOut(Schema):
     validated: str = Field(description="Every validated request, before reductions at closing.")
     reduced: str = Field(description="Taken back by a pro-rata closing.")
     granted: str = Field(description="validated − reduced.")
-    paid_euros: str
-    credit_issued: str = Field(description="Paid in network credit, in euros.")
+    paid_euros: str = Field(
+        description="Paid to people in euros (credit settled with venues is not counted)."
+    )
+    credit_issued: str = Field(description="Paid in network credit, in euros: all of it, settled or not.")
+    credit_settled: str = Field(description="Of that credit, what the budget paid the venues that honour it.")
+    credit_to_settle: str = Field(description="credit_issued − credit_settled: still owed to those venues.")
     owed: str = Field(description="granted − paid in euros − paid in credit.")
     pending_count: int = Field(description="Requests submitted, awaiting review.")
     pending_amount: str = Field(description="What those requests ask.")
     remaining: str = Field(description="committed − granted: the envelope left (negative in deficit).")
     deficit: str
-    cash: str = Field(description="received − paid in euros: what can be paid now.")
+    cash: str = Field(description="received − paid in euros − credit settled: what can be paid now.")
     to_receive: str = Field(description="committed − received.")
     forecast: str = Field(description="granted + pending: if every pending request were validated.")
     forecast_remaining: str
@@ -144,6 +148,8 @@ def figures_out(figures: Figures) -> dict:
             "granted",
             "paid_euros",
             "credit_issued",
+            "credit_settled",
+            "credit_to_settle",
             "owed",
             "pending_amount",
             "remaining",

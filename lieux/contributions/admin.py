@@ -12,6 +12,7 @@ from lieux.contributions.models import (
     Contribution,
     ContributorProfile,
     CreditConversion,
+    CreditSettlement,
     FundingReceipt,
     FundingSource,
     LedgerEntry,
@@ -133,6 +134,13 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_display = ["budget", "person", "method", "amount", "created_at"]
     list_filter = ["budget", "method"]
     search_fields = ["person__email", "invoice_reference", "key"]
+
+
+@admin.register(CreditSettlement)
+class CreditSettlementAdmin(ReadOnlyAdmin):
+    list_display = ["settled_on", "budget", "venue", "amount", "reference", "created_by"]
+    list_filter = ["budget", "venue"]
+    search_fields = ["reference", "key"]
 
 
 @admin.register(AllocationRound)

@@ -1,5 +1,5 @@
-"""Domain errors of budgets, funding, payouts, closing and allocation rounds. The API maps them to 4xx
-JSON through lieux.core.errors; the CLI prints their message."""
+"""Domain errors of budgets, funding, payouts, credit settlements, closing and allocation rounds. The API
+maps them to 4xx JSON through lieux.core.errors; the CLI prints their message."""
 
 from decimal import Decimal
 
@@ -70,6 +70,20 @@ class AmountBelowOneCredit(ValidationError):
         super().__init__(
             _("At least %(minimum)s € must be owed to convert it into this credit.") % {"minimum": minimum},
             minimum=str(minimum),
+        )
+
+
+class BeyondCreditToSettle(ValidationError):
+    """A venue is paid for the credit issued there, never more."""
+
+    code = "beyond_credit_to_settle"
+
+    def __init__(self, to_settle: Decimal) -> None:
+        super().__init__(
+            _("Only %(to_settle)s € of credit issued at this venue is still to settle.")
+            % {"to_settle": to_settle},
+            to_settle=str(to_settle),
+            field="amount",
         )
 
 

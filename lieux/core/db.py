@@ -52,7 +52,7 @@ def add_to_totals(
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(name) for name in (*key, *added))
     one_row = "(" + ", ".join(["%s"] * (len(key) + len(added))) + ")"
-    sums = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in added)
+    sums = ", ".join(f"{quote(name)} = {_sum(model, table, name)}" for name in added)
     ordered = sorted(rows, key=lambda row: tuple(row[: len(key)]))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -60,3 +60,15 @@ def add_to_totals(
             f"ON CONFLICT ({', '.join(quote(name) for name in key)}) DO UPDATE SET {sums}",
             [value for row in ordered for value in row],
         )
+
+
+def _sum(model: type[models.Model], table: str, column: str) -> str:
+    """The stored value plus the added one. SQLite keeps decimals as binary floats, so a debt paid in full
+    (0.10 + 0.20 − 0.30) would leave 5.55e-17 behind and still compare above zero: decimal columns are
+    rounded to their places at each addition (exact already on PostgreSQL, where it changes nothing)."""
+    quote = connection.ops.quote_name
+    total = f"{table}.{quote(column)} + excluded.{quote(column)}"
+    field = next(f for f in model._meta.concrete_fields if f.column == column)
+    if isinstance(field, models.DecimalField):
+        return f"ROUND({total}, {int(field.decimal_places)})"
+    return total

@@ -64,6 +64,11 @@ urlpatterns = [
     path("contributions/budgets/<int:pk>/encaissements/", budgets.add_receipt, name="budget_add_receipt"),
     path("contributions/budgets/<int:pk>/paiements/euros/", budgets.pay_euros, name="budget_pay_euros"),
     path("contributions/budgets/<int:pk>/paiements/credit/", budgets.pay_credit, name="budget_pay_credit"),
+    path(
+        "contributions/budgets/<int:pk>/credit-lieux/<int:venue_pk>/regler/",
+        budgets.settle_credit,
+        name="budget_settle_credit",
+    ),
     path("contributions/budgets/<int:pk>/retributions.csv", budgets.payouts_csv, name="budget_payouts_csv"),
     path("contributions/budgets/<int:pk>/cloture/", budgets.close, name="budget_close"),
     # The network's set-up: shared activities, credit offered for payouts

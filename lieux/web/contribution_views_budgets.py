@@ -3,8 +3,9 @@ forecast, envelope left, deficit), its burn-down drawn as an accessible SVG with
 table, its funding sources and receipts, its payouts; what it owes the viewer, with the credit they could
 take instead of euros; and the managers' part: the people the budget owes, fifty at a time, most owed
 first, searchable by name or e-mail, each with a link to pay them in euros against an invoice; the latest
-payouts, all of them in a CSV export for the accounts; the forms of a source, a receipt, the closing (with
-the three ways out of a deficit).
+payouts, all of them in a CSV export for the accounts; the network credit issued at each venue, what the
+budget paid the venue for it and a form to pay what is still to settle; the forms of a source, a receipt,
+the closing (with the three ways out of a deficit).
 
 Who sees what: selectors.web.budget_access. Every form posts to its own URL and, when the service refuses,
 the whole page comes back with that form's error and the error's status; nothing is written."""
@@ -42,6 +43,7 @@ from lieux.contributions.selectors import web as web_selectors
 from lieux.contributions.services import closing as closing_services
 from lieux.contributions.services import funding as funding_services
 from lieux.contributions.services import payouts as payout_services
+from lieux.contributions.services import settlements as settlement_services
 from lieux.contributions.services.budgets import ensure_budget_open
 from lieux.core.errors import DomainError, NotFound
 from lieux.memberships.rules.credits import CREDIT_STEP
@@ -54,6 +56,7 @@ from lieux.web.forms_contributions import (
     EurosPayoutForm,
     FundingSourceForm,
     ReceiptForm,
+    SettleCreditForm,
 )
 from lieux.web.pages import FORM_INVALID, viewer
 from lieux.web.templatetags import lieux_money as money_tags
@@ -233,6 +236,7 @@ def _page(
                 "payouts": payout_lines(web_selectors.budget_payouts(budget)[:PAYOUTS_LISTED]),
                 **_owed_list(request, budget),
                 **_euros_payout(request, budget, bound.get("euros"), today),
+                **_credit_to_settle(budget, bound.get("settle"), today),
                 "source_form": bound.get("source") or FundingSourceForm(initial={"committed_on": today}),
                 "receipt_form": bound.get("receipt")
                 or ReceiptForm(sources=sources, initial={"received_on": today}),
@@ -304,6 +308,28 @@ def _euros_payout(
         people=web_selectors.payees(budget), initial={"person": payee.person.pk, "paid_on": today}
     )
     return {"euros_form": form, "payee": payee}
+
+
+@dataclass(frozen=True)
+class VenueToSettle:
+    """A venue the budget owes credit to, and the form that records paying it."""
+
+    venue: budget_selectors.VenueCredit
+    form: SettleCreditForm
+
+
+def _credit_to_settle(budget: Budget, bound: SettleCreditForm | None, today: date) -> dict[str, Any]:
+    """The credit issued at each venue (one grouped query), and a form for each venue with something left
+    to settle, its amount prefilled; a refused form comes back as it was sent."""
+    venues = budget_selectors.credit_by_venue(budget)
+    to_settle: list[VenueToSettle] = []
+    for venue in venues:
+        if bound is not None and bound.venue_id == venue.venue_id:
+            to_settle.append(VenueToSettle(venue, bound))
+        elif venue.to_settle > 0:
+            initial = {"amount": venue.to_settle, "settled_on": today}
+            to_settle.append(VenueToSettle(venue, SettleCreditForm(venue_id=venue.venue_id, initial=initial)))
+    return {"venue_credit": venues, "settle_forms": to_settle}
 
 
 def _receipts(budget: Budget):
@@ -512,6 +538,39 @@ def pay_euros(request: HttpRequest, pk: int) -> HttpResponse:
         budget,
         _("Payment of %(amount)s € to %(name)s recorded.")
         % {"amount": payout.amount, "name": payout.paid_to},
+    )
+
+
+@login_required
+@require_POST
+def settle_credit(request: HttpRequest, pk: int, venue_pk: int) -> HttpResponse:
+    """A manager records that the budget paid a venue, against its invoice, for the credit it honours."""
+    budget, access = budget_for(request, pk)
+    if (refusal := _manager_only(request, budget)) is not None:
+        return refusal
+    venue = budget_selectors.venue_with_credit(budget, venue_pk)
+    if venue is None:
+        raise Http404()
+    form = SettleCreditForm(request.POST, venue_id=venue.pk)
+    if not form.is_valid():
+        return _page(request, budget, access, bound={"settle": form}, status=FORM_INVALID)
+    data = form.cleaned_data
+    try:
+        settlement = settlement_services.settle_credit(
+            budget=budget,
+            venue=venue,
+            amount=data["amount"],
+            reference=data["reference"],
+            settled_on=data["settled_on"],
+            actor=viewer(request),
+        )
+    except DomainError as error:
+        return _refused(request, budget, access, "settle", form, error)
+    return _done(
+        request,
+        budget,
+        _("Payment of %(amount)s € to %(venue)s recorded for the credit it honours.")
+        % {"amount": settlement.amount, "venue": venue.name},
     )
 
 

@@ -331,6 +331,20 @@ class EurosPayoutForm(WebForm):
         return super().clean()
 
 
+class SettleCreditForm(WebForm):
+    """The budget paying one venue for the network credit it honours: one form per venue on the budget's
+    page, told apart by their prefix."""
+
+    amount = money_field(_("Amount paid (€)"), minimum=Decimal("0.01"))
+    reference = forms.CharField(label=_("The venue's invoice number"), max_length=60)
+    settled_on = forms.DateField(label=_("Paid on"), widget=DATE_WIDGET)
+
+    def __init__(self, *args, venue_id: int, **kwargs) -> None:
+        kwargs["prefix"] = f"settle-{venue_id}"
+        super().__init__(*args, **kwargs)
+        self.venue_id = venue_id
+
+
 class ConversionChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: CreditConversion) -> str:  # type: ignore[override]
         return f"{obj.credit_type.name} — {obj.credit_type.venue.name}"

@@ -5,9 +5,13 @@ from decimal import Decimal
 
 import pytest
 
+from lieux.contributions.models import CreditConversion
+from lieux.contributions.services.payouts import pay_in_credit
+from lieux.contributions.services.settlements import settle_credit
 from tests import contributions_data as data
 from tests.api.conftest import ApiClient, assert_error, client_for
 from tests.budget_data import fund, request, validated
+from tests.credits_data import credit_type
 
 
 @pytest.fixture
@@ -80,6 +84,29 @@ def test_a_budget_gives_its_figures_sources_and_burn_down(anonymous, public, mem
     assert series["step"] == "month" and len(series["points"]) == 12
     assert series["points"][0]["on"] == "2026-01-31" and series["points"][0]["committed"] == "1000.00"
     assert series["points"][-1]["ideal"] == "0.00"
+
+
+def test_credit_settled_to_a_venue_is_told_apart_from_euros_paid_to_people(
+    anonymous, public, network, other_venue, member
+):
+    days = CreditConversion.objects.create(
+        network=network, credit_type=credit_type(other_venue), euros_per_credit=Decimal(15)
+    )
+    validated(public, member, "100")
+    pay_in_credit(budget=public, person=member, conversion=days, actor=member)  # 97.50 € of credit
+    settle_credit(
+        budget=public, venue=other_venue, amount="60", reference="BAR-14", settled_on=date(2026, 3, 2)
+    )
+    figures = anonymous.get(f"/budgets/{public.pk}").json()["figures"]
+    names = ("paid_euros", "credit_issued", "credit_settled", "credit_to_settle", "cash", "owed")
+    assert {name: figures[name] for name in names} == {
+        "paid_euros": "0.00",
+        "credit_issued": "97.50",
+        "credit_settled": "60.00",
+        "credit_to_settle": "37.50",
+        "cash": "340.00",
+        "owed": "2.50",
+    }
 
 
 def test_a_private_budget_does_not_exist_for_those_who_do_not_manage_it(

@@ -1,7 +1,7 @@
 """Contributions made tangible: projects (chantiers), declared contributions and their peer review,
-contributive budgets with their double-entry ledger, payouts in euros or network credit, and allocation
-rounds. Network-level rows are cross-venue (ARCHITECTURE.md §4.7): a project or budget without a venue
-belongs to the whole network."""
+contributive budgets with their double-entry ledger, payouts in euros or network credit, the credit settled
+to the venues that honour it, and allocation rounds. Network-level rows are cross-venue (ARCHITECTURE.md
+§4.7): a project or budget without a venue belongs to the whole network."""
 
 from lieux.contributions.models.budgets import (
     Budget,
@@ -35,6 +35,7 @@ from lieux.contributions.models.rounds import (
     RoundProject,
     RoundStatus,
 )
+from lieux.contributions.models.settlements import CreditSettlement
 
 __all__ = [
     "Account",
@@ -51,6 +52,7 @@ __all__ = [
     "ContributionStatus",
     "ContributorProfile",
     "CreditConversion",
+    "CreditSettlement",
     "FundingReceipt",
     "FundingSource",
     "LedgerDay",

@@ -23,6 +23,8 @@ class TransactionKind(models.TextChoices):
     PAYOUT_EUROS = "payout_euros", _("Paid in euros")
     PAYOUT_CREDIT = "payout_credit", _("Paid in network credit")
     REDUCTION = "reduction", _("Reduced at closing")
+    # The value fits the 14 characters of the kind columns.
+    CREDIT_SETTLEMENT = "credit_settled", _("Credit settled to the venue that honours it")
 
 
 class LedgerTransaction(models.Model):

@@ -3,12 +3,16 @@
 The postings (lieux.contributions.services.ledger) give each account a signed balance (debits +, credits −):
 
     receivable = committed − received                 envelope = validated − reduced − committed
-    cash       = received − paid in euros             owed     = −(validated − reduced − paid)
-    credit_issued = −paid in credit
+    cash       = received − paid in euros − credit settled
+    owed       = −(validated − reduced − paid)        credit_issued = −(paid in credit − credit settled)
 
-Every figure of a budget page comes from these five balances plus three small sums the balances cannot
-separate (committed and received, read from the receivable account, and the reductions of a pro-rata
-closing). `inconsistencies` says which identity a ledger breaks, for the property tests and `verify`.
+The credit account is what the budget still owes the venues that honour the credit it issued; settling it
+(services.settlements) pays them from the cash, which is not paying a person.
+
+Every figure of a budget page comes from these five balances plus four small sums the balances cannot
+separate (committed and received, read from the receivable account, the reductions of a pro-rata closing,
+and the credit settled). `inconsistencies` says which identity a ledger breaks, for the property tests and
+`verify`.
 """
 
 import calendar
@@ -43,14 +47,16 @@ class Figures:
     validated: Decimal  # every validation, before reductions
     reduced: Decimal  # taken back from validated requests by a pro-rata closing
     granted: Decimal  # validated − reduced: what contributors are entitled to
-    paid_euros: Decimal
-    credit_issued: Decimal  # paid in network credit, in euros
+    paid_euros: Decimal  # paid to people in euros (settling credit with a venue is not counted)
+    credit_issued: Decimal  # paid in network credit, in euros: every credit issued, settled or not
+    credit_settled: Decimal  # of that credit, what the budget has paid the venues that honour it
+    credit_to_settle: Decimal  # credit issued − credit settled: still owed to those venues
     owed: Decimal  # granted − paid in euros − paid in credit
     pending_count: int  # requests submitted, awaiting review
     pending_amount: Decimal  # what they ask
     remaining: Decimal  # committed − granted: the envelope left to validate (negative in deficit)
     deficit: Decimal  # how far granted passes committed (0 when it does not)
-    cash: Decimal  # received − paid in euros: what can be paid now
+    cash: Decimal  # received − paid in euros − credit settled: what can be paid now
     to_receive: Decimal  # committed − received
     forecast: Decimal  # granted + pending: where the budget goes if every pending request is validated
     forecast_remaining: Decimal  # committed − forecast
@@ -67,6 +73,7 @@ def figures(
     committed: Decimal,
     received: Decimal,
     reduced: Decimal = ZERO,
+    settled: Decimal = ZERO,
     pending_count: int = 0,
     pending_amount: Decimal = ZERO,
     closed: bool = False,
@@ -76,7 +83,7 @@ def figures(
 
     granted = committed + balance(ENVELOPE)
     cash = balance(CASH)
-    credit = -balance(CREDIT_ISSUED)
+    to_settle = -balance(CREDIT_ISSUED)
     remaining = committed - granted
     deficit = max(-remaining, ZERO)
     forecast = granted + pending_amount
@@ -86,8 +93,10 @@ def figures(
         validated=granted + reduced,
         reduced=reduced,
         granted=granted,
-        paid_euros=received - cash,
-        credit_issued=credit,
+        paid_euros=received - cash - settled,
+        credit_issued=to_settle + settled,
+        credit_settled=settled,
+        credit_to_settle=to_settle,
         owed=-balance(OWED),
         pending_count=pending_count,
         pending_amount=pending_amount,
@@ -120,10 +129,14 @@ def inconsistencies(balances: Mapping[str, Decimal], result: Figures) -> list[st
         found.append("owed is not granted − paid")
     if result.committed - result.granted - result.remaining != 0:
         found.append("committed − granted is not the envelope left")
+    if balances.get(CREDIT_ISSUED, ZERO) != result.credit_settled - result.credit_issued:
+        found.append("credit_issued is not credit settled − credit issued")
     if result.cash < 0:
         found.append(f"cash is negative: {result.cash}")
     if result.paid_euros < 0 or result.credit_issued < 0:
         found.append("a negative payout")
+    if result.credit_settled < 0 or result.credit_to_settle < 0:
+        found.append("more credit settled than issued, or a negative settlement")
     return found
 
 

@@ -1,13 +1,16 @@
-"""Reads about contributive budgets: who manages them, their figures and their burn-down.
+"""Reads about contributive budgets: who manages them, their figures and their burn-down, the credit they
+owe the venues that honour it.
 
 Speed: a budget page must stay fast with 100,000 contributions. Its figures never read the entries: they
 come from LedgerDay, the per-day sums of the ledger per account and kind that every posting updates (a few
 hundred rows for a year), in one GROUP BY; pending requests use the (budget, status) index of
 contributions; the burn-down reads the envelope's day rows and folds them into steps in Python. The
-entries stay the record: `entry_balances` sums them, for checks.
+credit owed to each venue groups the budget's credit entries, one per credit payout or settlement, in one
+query. The entries stay the record: `entry_balances` sums them, for checks.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -165,6 +168,7 @@ def budget_figures(budget: Budget) -> rules.Figures:
         committed=totals.get((Account.RECEIVABLE, TransactionKind.FUNDING), ZERO),
         received=-totals.get((Account.RECEIVABLE, TransactionKind.RECEIPT), ZERO),
         reduced=totals.get((Account.OWED, TransactionKind.REDUCTION), ZERO),
+        settled=totals.get((Account.CREDIT_ISSUED, TransactionKind.CREDIT_SETTLEMENT), ZERO),
         pending_count=pending_count,
         pending_amount=pending_amount,
         closed=budget.status == rules.CLOSED,
@@ -179,7 +183,8 @@ def person_owed(budget: Budget, person_id: int) -> Decimal:
 
 
 def owed_by_person(budget: Budget) -> dict[int, Decimal]:
-    return dict(PersonOwed.objects.filter(budget=budget).exclude(amount=0).values_list("person_id", "amount"))
+    rows = PersonOwed.objects.filter(budget=budget).exclude(amount=0).values_list("person_id", "amount")
+    return dict(rows)
 
 
 def owed_ranking(budget: Budget, among: QuerySet[User] | None = None) -> QuerySet[PersonOwed]:
@@ -198,8 +203,55 @@ def owed_to(budget: Budget) -> QuerySet[User]:
 
 
 def cash_available(budget: Budget) -> Decimal:
-    """Received − paid in euros: what can be paid now."""
+    """Received − paid in euros − credit settled: what can be paid now."""
     return account_balance(budget, Account.CASH)
+
+
+@dataclass(frozen=True)
+class VenueCredit:
+    """The network credit a budget issued at one venue, and what it has paid that venue for it."""
+
+    venue_id: int
+    venue_name: str
+    issued: Decimal
+    settled: Decimal
+
+    @property
+    def to_settle(self) -> Decimal:
+        return self.issued - self.settled
+
+
+def credit_by_venue(budget: Budget) -> list[VenueCredit]:
+    """Per venue, by name: credit issued, settled and still to settle, in one grouped query over the
+    budget's credit entries. The account takes only credit payouts (credits: negative) and settlements
+    (debits: positive), so the sign tells them apart without reading the transactions."""
+    rows = (
+        LedgerEntry.objects.filter(budget=budget, account=Account.CREDIT_ISSUED)
+        .values_list("venue_id", "venue__name")
+        .annotate(
+            issued=Sum("amount", filter=Q(amount__lt=0)),
+            settled=Sum("amount", filter=Q(amount__gt=0)),
+        )
+        .order_by("venue__name", "venue_id")
+    )
+    return [
+        VenueCredit(venue_id, name, -_cents(issued), _cents(settled))
+        for venue_id, name, issued, settled in rows
+    ]
+
+
+def venue_with_credit(budget: Budget, venue_id: int) -> Venue | None:
+    """The venue, when the budget issued credit there: the venues it has something to settle with."""
+    issued = LedgerEntry.objects.filter(budget=budget, account=Account.CREDIT_ISSUED, amount__lt=0)
+    return Venue.objects.filter(pk=venue_id, pk__in=issued.values("venue_id")).first()
+
+
+def credit_to_settle(budget: Budget, venue_id: int) -> Decimal:
+    """What the budget still owes one venue for the credit it issued there."""
+    total = LedgerEntry.objects.filter(
+        budget=budget, account=Account.CREDIT_ISSUED, venue_id=venue_id
+    ).aggregate(total=Sum("amount"))["total"]
+    return -_cents(total)
 
 
 def funding_sources(budget: Budget) -> list[tuple[FundingSource, Decimal]]:

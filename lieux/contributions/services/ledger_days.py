@@ -19,6 +19,7 @@ from django.db.models.functions import TruncDate
 from lieux.contributions.models import Account, Budget, LedgerDay, LedgerEntry, PersonOwed
 from lieux.contributions.selectors.budgets import budget_tz
 from lieux.core.db import add_to_totals
+from lieux.core.money import CENT
 
 
 def day_of(budget: Budget, at: datetime) -> date:
@@ -60,7 +61,7 @@ def days_from_entries(budget: Budget) -> dict[tuple[str, str, date], Decimal]:
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    return {(account, kind, day): total for account, kind, day, total in rows if total}
+    return {(account, kind, day): cents for account, kind, day, total in rows if (cents := _cents(total))}
 
 
 def rebuild_ledger_days(budget: Budget) -> int:
@@ -87,4 +88,10 @@ def owed_from_entries(budget: Budget) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    return {person_id: -total for person_id, total in rows if total}
+    return {person_id: -cents for person_id, total in rows if (cents := _cents(total))}
+
+
+def _cents(total: Decimal) -> Decimal:
+    """A sum of entries in cents: SQLite adds them as floating-point numbers, so 12.51 − 12.50 comes back
+    as 0.00999999999999979."""
+    return total.quantize(CENT)

@@ -11,9 +11,9 @@ Policies:
 - **Credit** is chosen by the contributor only. The euros are converted at the collective's rate and
   rounded *down* to a quarter of a credit (the credits' own step); the remainder stays owed to the person
   and is part of their next payout of « everything owed », in euros or in credit. No cash moves: the credit
-  is owed to the venue that honours it (account `credit_issued`), which the clearing between venues
-  settles. The lot is granted through memberships with the payout's key as its source key, so a retry
-  grants nothing twice.
+  is owed to the venue that honours it (account `credit_issued`), which the budget pays against the venue's
+  invoice (services.settlements). The lot is granted through memberships with the payout's key as its
+  source key, so a retry grants nothing twice.
 - **What is paid.** Either the requests named (validated, unpaid, this person's, this budget's), for the sum
   of what was granted, or everything owed: all validated unpaid requests plus any remainder of an earlier
   conversion.

@@ -232,6 +232,8 @@ def test_the_figures_of_a_budget_in_use(budget, member, other_member):
         granted=D(500),
         paid_euros=D(300),
         credit_issued=D(0),
+        credit_settled=D(0),
+        credit_to_settle=D(0),
         owed=D(200),
         pending_count=1,
         pending_amount=D(150),
@@ -354,3 +356,17 @@ def test_the_burn_down_series_covers_the_period_and_adds_every_movement_up(start
         last = series.points[-1]
         assert last.granted == sum((m.granted for m in moved.values()), D(0))
         assert last.received == sum((m.received for m in moved.values()), D(0))
+
+
+@pytest.mark.django_db
+def test_a_debt_paid_in_full_leaves_nobody_owed_even_in_cents_of_floating_point(network, venue, member):
+    """SQLite keeps decimals as binary floats: 0.10 + 0.20 − 0.30 must still come back to exactly zero in
+    the per-person sums, or the person would stay listed as owed 0.00 €."""
+    data.project(network, "jardin", venue=venue)
+    budget = data.budget(network, venue=venue)
+    fund(budget, "10", received="10")
+    validated(budget, member, "0.10")
+    validated(budget, member, "0.20")
+    pay_in_euros(budget=budget, person=member, invoice_reference="FAC-1", paid_on=date.today())
+    assert not selectors.owed_ranking(budget).exists()
+    assert selectors.person_owed(budget, member.pk) == 0

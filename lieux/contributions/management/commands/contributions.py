@@ -7,6 +7,8 @@
         [--reference VIR-2026-118]
     lieux contributions close SLUG [--method pro_rata|carry_over|top_up] [--next SLUG] \\
         [--top-up-name NAME --top-up-amount 1200 [--top-up-kind other] [--top-up-funder NAME]]
+    lieux contributions settle-credit --budget ID|SLUG --venue ID|SLUG --amount 120.00 --reference F-12 \\
+        [--date 2026-03-02]
 
 The commands act as the platform (the operator running them is trusted) through the same services as the
 web pages and the API: the same checks, the same audit rows. A wrong argument stops the command with a
@@ -25,8 +27,9 @@ from lieux.contributions.models import Budget, Closing, FundingSource, SourceKin
 from lieux.contributions.selectors import budgets as selectors
 from lieux.contributions.services.closing import TopUp, close_budget
 from lieux.contributions.services.funding import add_funding_source, record_receipt
+from lieux.contributions.services.settlements import settle_credit
 from lieux.core.errors import DomainError
-from lieux.venues.models import Network
+from lieux.venues.models import Network, Venue
 
 FUNDING_KINDS = [k for k in SourceKind.values if k != SourceKind.CARRIED_OVER]
 
@@ -41,7 +44,7 @@ def parse_day(text: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Contributive budgets: figures, funding sources, receipts and closing."
+    help = "Contributive budgets: figures, funding sources, receipts, closing and credit settled to venues."
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -89,6 +92,18 @@ class Command(BaseCommand):
             "--top-up-on", type=parse_day, help="Day the top-up was committed (default: today)."
         )
 
+        settle = actions.add_parser(
+            "settle-credit", help="Record that a budget paid a venue for the network credit it honours."
+        )
+        settle.add_argument("--budget", required=True, help="The budget's id (or its slug).")
+        settle.add_argument("--network", help="Network slug, for a budget named by its slug.")
+        settle.add_argument("--venue", required=True, help="The venue paid: its id or its slug.")
+        settle.add_argument("--amount", required=True, help="Euros, e.g. 120.00.")
+        settle.add_argument(
+            "--reference", required=True, help="The venue's invoice number: a retry records nothing twice."
+        )
+        settle.add_argument("--date", type=parse_day, help="Day it was paid (default: today).")
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             action = options["action"]
@@ -98,6 +113,8 @@ class Command(BaseCommand):
                 self.add_funding(options)
             elif action == "receipt":
                 self.add_receipt(options)
+            elif action == "settle-credit":
+                self.settle(options)
             else:
                 self.close(options)
         except DomainError as error:
@@ -122,6 +139,24 @@ class Command(BaseCommand):
             raise CommandError(_("No budget named %(slug)s.") % {"slug": slug})
         return budget
 
+    def _budget_by_id_or_slug(self, wanted: str, network_slug: str | None) -> Budget:
+        if wanted.isdigit():
+            budget = Budget.objects.select_related("network", "venue").filter(pk=int(wanted)).first()
+            if budget is None:
+                raise CommandError(_("No budget #%(id)s.") % {"id": wanted})
+            return budget
+        return self._budget(wanted, network_slug)
+
+    def _venue(self, wanted: str, network: Network) -> Venue:
+        venues = Venue.objects.filter(network=network)
+        venue = (venues.filter(pk=int(wanted)) if wanted.isdigit() else venues.filter(slug=wanted)).first()
+        if venue is None:
+            raise CommandError(
+                _("No venue %(venue)s in the network %(network)s.")
+                % {"venue": wanted, "network": network.slug}
+            )
+        return venue
+
     # Actions ---------------------------------------------------------------------------------------------
 
     def show(self, options: dict[str, Any]) -> None:
@@ -137,6 +172,8 @@ class Command(BaseCommand):
             (_("Reduced at closing"), figures.reduced),
             (_("Paid in euros"), figures.paid_euros),
             (_("Paid in credit"), figures.credit_issued),
+            (_("Credit settled with the venues"), figures.credit_settled),
+            (_("Credit still to settle"), figures.credit_to_settle),
             (_("Owed to contributors"), figures.owed),
             (_("Envelope left"), figures.remaining),
             (_("Deficit"), figures.deficit),
@@ -236,5 +273,29 @@ class Command(BaseCommand):
                 "method": closed.closed_with or _("no deficit"),
                 "granted": figures.granted,
                 "committed": figures.committed,
+            }
+        )
+
+    def settle(self, options: dict[str, Any]) -> None:
+        budget = self._budget_by_id_or_slug(options["budget"], options.get("network"))
+        venue = self._venue(options["venue"], budget.network)
+        settlement = settle_credit(
+            budget=budget,
+            venue=venue,
+            amount=options["amount"],
+            reference=options["reference"],
+            settled_on=options.get("date") or selectors.budget_today(budget),
+        )
+        self.stdout.write(
+            _(
+                "Settlement #%(id)s: %(amount)s € paid to %(venue)s against its invoice %(reference)s; "
+                "%(left)s € of credit still to settle there."
+            )
+            % {
+                "id": settlement.pk,
+                "amount": settlement.amount,
+                "venue": venue.name,
+                "reference": settlement.reference,
+                "left": selectors.credit_to_settle(budget, venue.pk),
             }
         )
