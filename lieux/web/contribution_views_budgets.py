@@ -12,12 +12,14 @@ the whole page comes back with that form's error and the error's status; nothing
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -438,12 +440,6 @@ def _decimal_comma(value: Decimal | None) -> str:
 # --- The forms ----------------------------------------------------------------------------------------
 
 
-def _manager_only(request: HttpRequest, budget: Budget) -> HttpResponse | None:
-    if budget_selectors.may_manage_budget(viewer(request), budget):
-        return None
-    return _not_a_manager(request, budget)
-
-
 def _not_a_manager(request: HttpRequest, budget: Budget) -> HttpResponse:
     return forbidden(
         request,
@@ -464,17 +460,39 @@ def _refused(request, budget, access, name, form, error: DomainError) -> HttpRes
     return _page(request, budget, access, bound={name: form}, status=error.status)
 
 
+def _submitted(
+    request: HttpRequest,
+    budget: Budget,
+    access: str,
+    name: str,
+    form: forms.Form,
+    act: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Every form of the page: a bad form, or a service that refuses, brings the whole page back with that
+    form's errors and nothing written; `act` does the work with the cleaned data and says what was done."""
+    if not form.is_valid():
+        return _page(request, budget, access, bound={name: form}, status=FORM_INVALID)
+    try:
+        message = act(form.cleaned_data)
+    except DomainError as error:
+        return _refused(request, budget, access, name, form, error)
+    return _done(request, budget, message)
+
+
+def _for_managers(request: HttpRequest, pk: int) -> tuple[Budget, str, HttpResponse | None]:
+    """The budget, what the viewer may see of it, and the refusal to give when they do not manage it."""
+    budget, access = budget_for(request, pk)
+    return budget, access, None if access == web_selectors.MANAGE else _not_a_manager(request, budget)
+
+
 @login_required
 @require_POST
 def add_source(request: HttpRequest, pk: int) -> HttpResponse:
-    budget, access = budget_for(request, pk)
-    if (refusal := _manager_only(request, budget)) is not None:
+    budget, access, refusal = _for_managers(request, pk)
+    if refusal is not None:
         return refusal
-    form = FundingSourceForm(request.POST)
-    if not form.is_valid():
-        return _page(request, budget, access, bound={"source": form}, status=FORM_INVALID)
-    data = form.cleaned_data
-    try:
+
+    def act(data: dict[str, Any]) -> str:
         source = funding_services.add_funding_source(
             budget=budget,
             name=data["name"],
@@ -484,22 +502,19 @@ def add_source(request: HttpRequest, pk: int) -> HttpResponse:
             funder=data.get("funder", ""),
             actor=viewer(request),
         )
-    except DomainError as error:
-        return _refused(request, budget, access, "source", form, error)
-    return _done(request, budget, _("The funding source %(name)s is added.") % {"name": source.name})
+        return _("The funding source %(name)s is added.") % {"name": source.name}
+
+    return _submitted(request, budget, access, "source", FundingSourceForm(request.POST), act)
 
 
 @login_required
 @require_POST
 def add_receipt(request: HttpRequest, pk: int) -> HttpResponse:
-    budget, access = budget_for(request, pk)
-    if (refusal := _manager_only(request, budget)) is not None:
+    budget, access, refusal = _for_managers(request, pk)
+    if refusal is not None:
         return refusal
-    form = ReceiptForm(request.POST, sources=budget.sources.filter(amount__gt=0))
-    if not form.is_valid():
-        return _page(request, budget, access, bound={"receipt": form}, status=FORM_INVALID)
-    data = form.cleaned_data
-    try:
+
+    def act(data: dict[str, Any]) -> str:
         funding_services.record_receipt(
             source=data["source"],
             amount=data["amount"],
@@ -507,22 +522,20 @@ def add_receipt(request: HttpRequest, pk: int) -> HttpResponse:
             reference=data.get("reference", ""),
             actor=viewer(request),
         )
-    except DomainError as error:
-        return _refused(request, budget, access, "receipt", form, error)
-    return _done(request, budget, _("The receipt is recorded."))
+        return _("The receipt is recorded.")
+
+    form = ReceiptForm(request.POST, sources=budget.sources.filter(amount__gt=0))
+    return _submitted(request, budget, access, "receipt", form, act)
 
 
 @login_required
 @require_POST
 def pay_euros(request: HttpRequest, pk: int) -> HttpResponse:
-    budget, access = budget_for(request, pk)
-    if (refusal := _manager_only(request, budget)) is not None:
+    budget, access, refusal = _for_managers(request, pk)
+    if refusal is not None:
         return refusal
-    form = EurosPayoutForm(request.POST, people=web_selectors.payees(budget))
-    if not form.is_valid():
-        return _page(request, budget, access, bound={"euros": form}, status=FORM_INVALID)
-    data = form.cleaned_data
-    try:
+
+    def act(data: dict[str, Any]) -> str:
         payout = payout_services.pay_in_euros(
             budget=budget,
             person=data["person"],
@@ -531,31 +544,27 @@ def pay_euros(request: HttpRequest, pk: int) -> HttpResponse:
             to_structure=data["to_structure"],
             actor=viewer(request),
         )
-    except DomainError as error:
-        return _refused(request, budget, access, "euros", form, error)
-    return _done(
-        request,
-        budget,
-        _("Payment of %(amount)s € to %(name)s recorded.")
-        % {"amount": payout.amount, "name": payout.paid_to},
-    )
+        return _("Payment of %(amount)s € to %(name)s recorded.") % {
+            "amount": payout.amount,
+            "name": payout.paid_to,
+        }
+
+    form = EurosPayoutForm(request.POST, people=web_selectors.payees(budget))
+    return _submitted(request, budget, access, "euros", form, act)
 
 
 @login_required
 @require_POST
 def settle_credit(request: HttpRequest, pk: int, venue_pk: int) -> HttpResponse:
     """A manager records that the budget paid a venue, against its invoice, for the credit it honours."""
-    budget, access = budget_for(request, pk)
-    if (refusal := _manager_only(request, budget)) is not None:
+    budget, access, refusal = _for_managers(request, pk)
+    if refusal is not None:
         return refusal
     venue = budget_selectors.venue_with_credit(budget, venue_pk)
     if venue is None:
         raise Http404()
-    form = SettleCreditForm(request.POST, venue_id=venue.pk)
-    if not form.is_valid():
-        return _page(request, budget, access, bound={"settle": form}, status=FORM_INVALID)
-    data = form.cleaned_data
-    try:
+
+    def act(data: dict[str, Any]) -> str:
         settlement = settlement_services.settle_credit(
             budget=budget,
             venue=venue,
@@ -564,14 +573,13 @@ def settle_credit(request: HttpRequest, pk: int, venue_pk: int) -> HttpResponse:
             settled_on=data["settled_on"],
             actor=viewer(request),
         )
-    except DomainError as error:
-        return _refused(request, budget, access, "settle", form, error)
-    return _done(
-        request,
-        budget,
-        _("Payment of %(amount)s € to %(venue)s recorded for the credit it honours.")
-        % {"amount": settlement.amount, "venue": venue.name},
-    )
+        return _("Payment of %(amount)s € to %(venue)s recorded for the credit it honours.") % {
+            "amount": settlement.amount,
+            "venue": venue.name,
+        }
+
+    form = SettleCreditForm(request.POST, venue_id=venue.pk)
+    return _submitted(request, budget, access, "settle", form, act)
 
 
 @login_required
@@ -579,55 +587,44 @@ def settle_credit(request: HttpRequest, pk: int, venue_pk: int) -> HttpResponse:
 def pay_credit(request: HttpRequest, pk: int) -> HttpResponse:
     """The contributor's own choice: everything the budget owes them, as booking credit at a venue."""
     budget, access = budget_for(request, pk)
-    form = CreditPayoutForm(request.POST, conversions=_conversions(budget))
-    if not form.is_valid():
-        return _page(request, budget, access, bound={"credit": form}, status=FORM_INVALID)
-    try:
+
+    def act(data: dict[str, Any]) -> str:
         payout = payout_services.pay_in_credit(
             budget=budget,
             person=viewer(request),
-            conversion=form.cleaned_data["conversion"],
+            conversion=data["conversion"],
             request_key=request.POST.get("request_key") or None,
             actor=viewer(request),
         )
-    except DomainError as error:
-        return _refused(request, budget, access, "credit", form, error)
-    return _done(
-        request,
-        budget,
-        _("%(credits)s credits granted at %(venue)s (%(amount)s €).")
-        % {
+        return _("%(credits)s credits granted at %(venue)s (%(amount)s €).") % {
             "credits": payout.credit_quantity,
-            "venue": form.cleaned_data["conversion"].credit_type.venue.name,
+            "venue": data["conversion"].credit_type.venue.name,
             "amount": payout.amount,
-        },
-    )
+        }
+
+    form = CreditPayoutForm(request.POST, conversions=_conversions(budget))
+    return _submitted(request, budget, access, "credit", form, act)
 
 
 @login_required
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
-    budget, access = budget_for(request, pk)
-    if (refusal := _manager_only(request, budget)) is not None:
+    budget, access, refusal = _for_managers(request, pk)
+    if refusal is not None:
         return refusal
     figures = budget_selectors.budget_figures(budget)
-    form = CloseForm(
-        request.POST, next_budgets=web_selectors.other_open_budgets(budget), in_deficit=figures.deficit > 0
-    )
-    if not form.is_valid():
-        return _page(request, budget, access, bound={"close": form}, status=FORM_INVALID)
-    data = form.cleaned_data
-    method = data.get("method") or None
-    top_up = None
-    if method == "top_up":
-        top_up = closing_services.TopUp(
-            name=data["top_up_name"],
-            amount=data["top_up_amount"],
-            committed_on=data["top_up_committed_on"],
-            kind=data.get("top_up_kind") or "other",
-            funder=data.get("top_up_funder", ""),
-        )
-    try:
+
+    def act(data: dict[str, Any]) -> str:
+        method = data.get("method") or None
+        top_up = None
+        if method == "top_up":
+            top_up = closing_services.TopUp(
+                name=data["top_up_name"],
+                amount=data["top_up_amount"],
+                committed_on=data["top_up_committed_on"],
+                kind=data.get("top_up_kind") or "other",
+                funder=data.get("top_up_funder", ""),
+            )
         ensure_budget_open(budget)
         closing_services.close_budget(
             budget=budget,
@@ -636,6 +633,9 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
             top_up=top_up,
             actor=viewer(request),
         )
-    except DomainError as error:
-        return _refused(request, budget, access, "close", form, error)
-    return _done(request, budget, _("The budget is closed."))
+        return _("The budget is closed.")
+
+    form = CloseForm(
+        request.POST, next_budgets=web_selectors.other_open_budgets(budget), in_deficit=figures.deficit > 0
+    )
+    return _submitted(request, budget, access, "close", form, act)

@@ -81,3 +81,39 @@ def count_overlaps() -> int:
     with connection.cursor() as cursor:
         cursor.execute(OVERLAPS_SQL)
         return cursor.fetchone()[0]
+
+
+def all_at_once(calls: list, *, refused: type[Exception]) -> tuple[int, int, list[str]]:
+    """Run each of `calls` in its own thread and connection, all released together on a barrier: how many
+    went through, how many were refused with `refused`, and any other error."""
+    barrier = threading.Barrier(len(calls))
+    lock = threading.Lock()
+    done = declined = 0
+    errors: list[str] = []
+
+    def client(call) -> None:
+        nonlocal done, declined
+        try:
+            barrier.wait()
+            call()
+            result = "done"
+        except refused:
+            result = "refused"
+        except Exception as error:
+            result = f"{type(error).__name__}: {error}"
+        finally:
+            connections.close_all()
+        with lock:
+            if result == "done":
+                done += 1
+            elif result == "refused":
+                declined += 1
+            else:
+                errors.append(result)
+
+    threads = [threading.Thread(target=client, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return done, declined, errors

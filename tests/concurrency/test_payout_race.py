@@ -6,13 +6,11 @@ lock, held while the cash is read and the payout written, keeps them from all re
 variant without that lock shows the test would catch its loss.
 """
 
-import threading
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from lieux.contributions.errors_budgets import NotEnoughCash
@@ -22,6 +20,7 @@ from lieux.contributions.services import payouts as payout_services
 from lieux.contributions.services.funding import add_funding_source, record_receipt
 from tests import contributions_data as data
 from tests.budget_data import validated
+from tests.concurrency.race import all_at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,34 +45,12 @@ def owed(network, venue):
 
 
 def pay_everyone_at_once(budget: Budget, people) -> tuple[int, int, list[str]]:
-    barrier = threading.Barrier(len(people))
-    lock = threading.Lock()
-    outcome = {"paid": 0, "refused": 0}
-    errors: list[str] = []
+    def pay(index: int, person):
+        return lambda: payout_services.pay_in_euros(
+            budget=budget, person=person, invoice_reference=f"F-{index}", paid_on=date(2026, 3, 1)
+        )
 
-    def treasurer(index: int, person) -> None:
-        try:
-            barrier.wait()
-            payout_services.pay_in_euros(
-                budget=budget, person=person, invoice_reference=f"F-{index}", paid_on=date(2026, 3, 1)
-            )
-            result = "paid"
-        except NotEnoughCash:
-            result = "refused"
-        except Exception as error:
-            result = "error"
-            errors.append(f"{type(error).__name__}: {error}")
-        finally:
-            connections.close_all()
-        with lock:
-            outcome[result] = outcome.get(result, 0) + 1
-
-    threads = [threading.Thread(target=treasurer, args=(i, p)) for i, p in enumerate(people)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcome["paid"], outcome["refused"], errors
+    return all_at_once([pay(index, person) for index, person in enumerate(people)], refused=NotEnoughCash)
 
 
 def cash_left(budget: Budget) -> Decimal:

@@ -7,13 +7,11 @@ settlement written, keeps them from all reading the same 500 €. The variant wi
 test would catch its loss.
 """
 
-import threading
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from lieux.contributions.errors_budgets import NotEnoughCash
@@ -24,6 +22,7 @@ from lieux.contributions.services.funding import add_funding_source, record_rece
 from lieux.contributions.services.payouts import pay_in_credit
 from tests import contributions_data as data
 from tests.budget_data import validated
+from tests.concurrency.race import all_at_once
 from tests.credits_data import credit_type
 from tests.factories import UserFactory
 
@@ -55,38 +54,12 @@ def credit_owed(network, venue, other_venue):
 
 
 def settle_every_invoice_at_once(budget: Budget, venue) -> tuple[int, int, list[str]]:
-    barrier = threading.Barrier(INVOICES)
-    lock = threading.Lock()
-    outcome = {"settled": 0, "refused": 0}
-    errors: list[str] = []
+    def settle(index: int):
+        return lambda: settlement_services.settle_credit(
+            budget=budget, venue=venue, amount=EACH, reference=f"BAR-{index}", settled_on=date(2026, 3, 1)
+        )
 
-    def manager(index: int) -> None:
-        try:
-            barrier.wait()
-            settlement_services.settle_credit(
-                budget=budget,
-                venue=venue,
-                amount=EACH,
-                reference=f"BAR-{index}",
-                settled_on=date(2026, 3, 1),
-            )
-            result = "settled"
-        except NotEnoughCash:
-            result = "refused"
-        except Exception as error:
-            result = "error"
-            errors.append(f"{type(error).__name__}: {error}")
-        finally:
-            connections.close_all()
-        with lock:
-            outcome[result] = outcome.get(result, 0) + 1
-
-    threads = [threading.Thread(target=manager, args=(i,)) for i in range(INVOICES)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcome["settled"], outcome["refused"], errors
+    return all_at_once([settle(index) for index in range(INVOICES)], refused=NotEnoughCash)
 
 
 def cash_left(budget: Budget) -> Decimal:
