@@ -8,8 +8,10 @@ round, the credit offered, the shared activities) are for those who run a venue 
 a project is; anyone else gets a 404. Every form posts to its own page; bad input comes back with the error
 next to its field and status 422, a refusal of the service with its own status, and nothing is written."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -48,6 +50,8 @@ from lieux.web.forms_contributions_setup import (
 )
 from lieux.web.pages import FORM_INVALID, viewer
 
+T = TypeVar("T")
+
 # Services that name no field for some refusals: where the person should read them.
 FIELD_OF_CODE = {
     "round_slug_taken": "slug",
@@ -64,6 +68,18 @@ def _refused(form, error: DomainError) -> int:
         error.extra["field"] = FIELD_OF_CODE[error.code]
     add_service_error(form, error)
     return error.status
+
+
+def _submit(form: forms.Form, act: Callable[[dict[str, Any]], T]) -> tuple[T | None, int]:
+    """Every form of these pages: when it is valid, `act` runs its service on the data and gives what the
+    service made (never None), with 200; otherwise None and the status of the page shown again, the form
+    carrying the errors and nothing written."""
+    if not form.is_valid():
+        return None, FORM_INVALID
+    try:
+        return act(form.cleaned_data), 200
+    except DomainError as error:
+        return None, _refused(form, error)
 
 
 def _setup_network(request: HttpRequest) -> Network:
@@ -94,35 +110,31 @@ def budget_create(request: HttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                budget = budget_services.create_budget(
-                    network=network,
-                    slug=data["slug"],
-                    name=data["name"],
-                    starts_on=data["starts_on"],
-                    ends_on=data["ends_on"],
-                    venue=data.get("venue"),
-                    project=data.get("project"),
-                    validators=data["validators"],
-                    validations_required=data["validations_required"],
-                    overrun=data["overrun"],
-                    hourly_value=data["hourly_value"],
-                    description=data.get("description", ""),
-                    is_public=data["is_public"],
-                    actor=user,
-                )
-            except DomainError as error:
-                status = _refused(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("The budget %(name)s is created: add its funding sources.") % {"name": budget.name},
-                )
-                return redirect("web:contribution_budget", pk=budget.pk)
-        else:
-            status = FORM_INVALID
+        budget, status = _submit(
+            form,
+            lambda data: budget_services.create_budget(
+                network=network,
+                slug=data["slug"],
+                name=data["name"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                venue=data.get("venue"),
+                project=data.get("project"),
+                validators=data["validators"],
+                validations_required=data["validations_required"],
+                overrun=data["overrun"],
+                hourly_value=data["hourly_value"],
+                description=data.get("description", ""),
+                is_public=data["is_public"],
+                actor=user,
+            ),
+        )
+        if budget is not None:
+            messages.success(
+                request,
+                _("The budget %(name)s is created: add its funding sources.") % {"name": budget.name},
+            )
+            return redirect("web:contribution_budget", pk=budget.pk)
     context = {"form": form, "budget": None, "network": network, "tab": "budgets"}
     return render(request, "web/contributions/setup_budget_form.html", context, status=status)
 
@@ -144,21 +156,17 @@ def budget_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = BudgetForm(request.POST, editing=True)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                budget_services.update_budget(
-                    budget,
-                    actor=user,
-                    **{field: data[field] for field in budget_services.EDITABLE if field in data},
-                )
-            except DomainError as error:
-                status = _refused(form, error)
-            else:
-                messages.success(request, _("The budget's rules are saved."))
-                return redirect("web:contribution_budget", pk=budget.pk)
-        else:
-            status = FORM_INVALID
+        saved, status = _submit(
+            form,
+            lambda data: budget_services.update_budget(
+                budget,
+                actor=user,
+                **{field: data[field] for field in budget_services.EDITABLE if field in data},
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("The budget's rules are saved."))
+            return redirect("web:contribution_budget", pk=budget.pk)
     else:
         form = BudgetForm(initial=BudgetForm.initial_for(budget), editing=True)
     context = {
@@ -188,18 +196,15 @@ def _activities_page(
         action = request.POST.get("action")
         if action == "add":
             add_form = ActivityForm(request.POST, prefix="new")
-            if add_form.is_valid():
-                try:
-                    activity = project_services.create_activity(
-                        network=network, name=add_form.cleaned_data["name"], budget=budget, actor=user
-                    )
-                except DomainError as error:
-                    status = _refused(add_form, error)
-                else:
-                    messages.success(request, _("The activity %(name)s is added.") % {"name": activity.name})
-                    return redirect(request.path)
-            else:
-                status = FORM_INVALID
+            added, status = _submit(
+                add_form,
+                lambda data: project_services.create_activity(
+                    network=network, name=data["name"], budget=budget, actor=user
+                ),
+            )
+            if added is not None:
+                messages.success(request, _("The activity %(name)s is added.") % {"name": added.name})
+                return redirect(request.path)
         elif action in ("rename", "remove"):
             found = scope.filter(pk=_int(request.POST.get("activity"))).first()
             if found is None:
@@ -208,18 +213,15 @@ def _activities_page(
             if action == "rename":
                 form = ActivityForm(request.POST, prefix=_prefix(activity))
                 bound[activity.pk] = form
-                if form.is_valid():
-                    try:
-                        setup_services.rename_activity(
-                            activity=activity, name=form.cleaned_data["name"], actor=user
-                        )
-                    except DomainError as error:
-                        status = _refused(form, error)
-                    else:
-                        messages.success(request, _("The activity is renamed."))
-                        return redirect(request.path)
-                else:
-                    status = FORM_INVALID
+                renamed, status = _submit(
+                    form,
+                    lambda data: setup_services.rename_activity(
+                        activity=activity, name=data["name"], actor=user
+                    ),
+                )
+                if renamed is not None:
+                    messages.success(request, _("The activity is renamed."))
+                    return redirect(request.path)
             else:
                 try:
                     setup_services.remove_activity(activity=activity, actor=user)
@@ -301,27 +303,23 @@ def credit_offers(request: HttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                conversion = setup_services.offer_credit(
-                    network=network,
-                    credit_type=data["credit_type"],
-                    euros_per_credit=data["euros_per_credit"],
-                    validity_months=data["validity_months"],
-                    actor=user,
-                )
-            except DomainError as error:
-                status = _refused(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("The network now offers %(credit)s of %(venue)s for payouts.")
-                    % {"credit": conversion.credit_type.name, "venue": conversion.credit_type.venue.name},
-                )
-                return redirect("web:contribution_credit_offers")
-        else:
-            status = FORM_INVALID
+        conversion, status = _submit(
+            form,
+            lambda data: setup_services.offer_credit(
+                network=network,
+                credit_type=data["credit_type"],
+                euros_per_credit=data["euros_per_credit"],
+                validity_months=data["validity_months"],
+                actor=user,
+            ),
+        )
+        if conversion is not None:
+            messages.success(
+                request,
+                _("The network now offers %(credit)s of %(venue)s for payouts.")
+                % {"credit": conversion.credit_type.name, "venue": conversion.credit_type.venue.name},
+            )
+            return redirect("web:contribution_credit_offers")
     offers = [
         (conversion, setup_selectors.may_offer_credit(user, conversion.credit_type))
         for conversion in setup_selectors.credit_offers(network)
@@ -350,23 +348,19 @@ def credit_offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = CreditOfferForm(request.POST, conversion=conversion)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                setup_services.update_credit_offer(
-                    conversion=conversion,
-                    euros_per_credit=data["euros_per_credit"],
-                    validity_months=data["validity_months"],
-                    is_active=data["is_active"],
-                    actor=user,
-                )
-            except DomainError as error:
-                status = _refused(form, error)
-            else:
-                messages.success(request, _("The credit offer is saved."))
-                return redirect("web:contribution_credit_offers")
-        else:
-            status = FORM_INVALID
+        saved, status = _submit(
+            form,
+            lambda data: setup_services.update_credit_offer(
+                conversion=conversion,
+                euros_per_credit=data["euros_per_credit"],
+                validity_months=data["validity_months"],
+                is_active=data["is_active"],
+                actor=user,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("The credit offer is saved."))
+            return redirect("web:contribution_credit_offers")
     else:
         form = CreditOfferForm(initial=CreditOfferForm.initial_for(conversion), conversion=conversion)
     context = {"conversion": conversion, "form": form, "back": back, "tab": "budgets"}
@@ -400,26 +394,22 @@ def round_create(request: HttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                round_ = round_services.create_round(
-                    network=network,
-                    slug=data["slug"],
-                    venue=data.get("venue"),
-                    actor=user,
-                    **_round_arguments(data),
-                )
-            except DomainError as error:
-                status = _refused(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("The round %(name)s is prepared: propose its projects.") % {"name": round_.name},
-                )
-                return redirect("web:allocation_round_projects", pk=round_.pk)
-        else:
-            status = FORM_INVALID
+        round_, status = _submit(
+            form,
+            lambda data: round_services.create_round(
+                network=network,
+                slug=data["slug"],
+                venue=data.get("venue"),
+                actor=user,
+                **_round_arguments(data),
+            ),
+        )
+        if round_ is not None:
+            messages.success(
+                request,
+                _("The round %(name)s is prepared: propose its projects.") % {"name": round_.name},
+            )
+            return redirect("web:allocation_round_projects", pk=round_.pk)
     context = {"form": form, "round": None, "network": network, "tab": "rounds"}
     return render(request, "web/contributions/setup_round_form.html", context, status=status)
 
@@ -445,18 +435,15 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = RoundForm(request.POST, round=round_)
-        if form.is_valid():
-            try:
-                setup_services.update_round(
-                    round=round_, actor=viewer(request), **_round_arguments(form.cleaned_data)
-                )
-            except DomainError as error:
-                status = _refused(form, error)
-            else:
-                messages.success(request, _("The round is saved."))
-                return redirect("web:allocation_round", pk=round_.pk)
-        else:
-            status = FORM_INVALID
+        saved, status = _submit(
+            form,
+            lambda data: setup_services.update_round(
+                round=round_, actor=viewer(request), **_round_arguments(data)
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("The round is saved."))
+            return redirect("web:allocation_round", pk=round_.pk)
     else:
         form = RoundForm(initial=RoundForm.initial_for(round_), round=round_)
     context = {
@@ -491,51 +478,41 @@ def round_projects(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         if action == "propose":
             propose_form = ProposalForm(request.POST, projects=choices)
-            if propose_form.is_valid():
-                data = propose_form.cleaned_data
-                try:
-                    round_services.propose_project(
-                        round=round_,
-                        project=data["project"],
-                        minimum=data["minimum"],
-                        maximum=data["maximum"],
-                        actor=user,
-                    )
-                except DomainError as error:
-                    status = _refused(propose_form, error)
-                else:
-                    messages.success(
-                        request,
-                        _("The project %(title)s is proposed in the round.")
-                        % {"title": data["project"].title},
-                    )
-                    return redirect(request.path)
-            else:
-                status = FORM_INVALID
+            proposed, status = _submit(
+                propose_form,
+                lambda data: round_services.propose_project(
+                    round=round_,
+                    project=data["project"],
+                    minimum=data["minimum"],
+                    maximum=data["maximum"],
+                    actor=user,
+                ),
+            )
+            if proposed is not None:
+                messages.success(
+                    request,
+                    _("The project %(title)s is proposed in the round.") % {"title": proposed.project.title},
+                )
+                return redirect(request.path)
         elif action in ("change", "withdraw"):
-            proposal = (
+            found_proposal = (
                 setup_selectors.round_proposals(round_).filter(pk=_int(request.POST.get("proposal"))).first()
             )
-            if proposal is None:
+            if found_proposal is None:
                 raise Http404()
+            proposal = found_proposal
             if action == "change":
                 form = ProposalForm(request.POST, prefix=ProposalForm.prefix_for(proposal), changing=True)
                 bound[proposal.pk] = form
-                if form.is_valid():
-                    try:
-                        setup_services.change_proposal(
-                            proposal=proposal,
-                            minimum=form.cleaned_data["minimum"],
-                            maximum=form.cleaned_data["maximum"],
-                            actor=user,
-                        )
-                    except DomainError as error:
-                        status = _refused(form, error)
-                    else:
-                        messages.success(request, _("The minimum and maximum are saved."))
-                        return redirect(request.path)
-                else:
-                    status = FORM_INVALID
+                changed, status = _submit(
+                    form,
+                    lambda data: setup_services.change_proposal(
+                        proposal=proposal, minimum=data["minimum"], maximum=data["maximum"], actor=user
+                    ),
+                )
+                if changed is not None:
+                    messages.success(request, _("The minimum and maximum are saved."))
+                    return redirect(request.path)
             else:
                 try:
                     setup_services.withdraw_proposal(proposal=proposal, actor=user)
