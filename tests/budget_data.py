@@ -2,11 +2,13 @@
 (a validated request posts its validation to the ledger, as the review service does), and the ledger's
 soundness checked from the outside."""
 
-from datetime import date
+import time
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from lieux.contributions.models import (
     Account,
@@ -25,6 +27,7 @@ from lieux.contributions.services.funding import add_funding_source, record_rece
 from lieux.contributions.services.ledger import Leg, post
 from lieux.contributions.services.ledger_days import days_from_entries, owed_from_entries
 from lieux.core.time import now
+from tests import contributions_data as data
 
 D = Decimal
 
@@ -105,3 +108,40 @@ def assert_ledger_sound(budget: Budget) -> ledger_rules.Figures:
     figures = selectors.budget_figures(budget)
     assert ledger_rules.inconsistencies(balances, figures) == []
     return figures
+
+
+def budget_around_today(network, venue, *, committed: str, received: str) -> Budget:
+    """A venue's budget running from two months ago to ten months ahead, funded, with a project to ask."""
+    data.project(network, "jardin", venue=venue)
+    today = timezone.localdate()
+    made = data.budget(
+        network,
+        "fabrique",
+        venue=venue,
+        starts_on=today - timedelta(days=60),
+        ends_on=today + timedelta(days=300),
+    )
+    fund(made, committed, received=received)
+    return made
+
+
+def cash_left(budget: Budget) -> Decimal:
+    return LedgerEntry.objects.filter(budget=budget, account=Account.CASH).aggregate(t=Sum("amount"))["t"]
+
+
+def remove_budget_lock(monkeypatch, service_module) -> None:
+    """Make `service_module` read the budget without locking it, and think a little between reading the cash
+    and paying, as a handler that checked the balance and then wrote would: the race tests show their guard
+    is the budget lock by failing this way."""
+    read_cash = selectors.cash_available
+
+    def read_without_lock(budget):
+        return Budget.objects.get(pk=budget if isinstance(budget, int) else budget.pk)
+
+    def slow_cash(budget):
+        available = read_cash(budget)
+        time.sleep(0.05)
+        return available
+
+    monkeypatch.setattr(service_module, "lock_budget", read_without_lock)
+    monkeypatch.setattr(service_module, "cash_available", slow_cash)

@@ -6,7 +6,6 @@ lock, held while the cash is read and the payout written, keeps them from all re
 variant without that lock shows the test would catch its loss.
 """
 
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -14,12 +13,12 @@ import pytest
 from django.db.models import Sum
 
 from lieux.contributions.errors_budgets import NotEnoughCash
-from lieux.contributions.models import Account, Budget, LedgerEntry, Payout
+from lieux.contributions.models import Budget, Payout
 from lieux.contributions.selectors import budgets as selectors
 from lieux.contributions.services import payouts as payout_services
 from lieux.contributions.services.funding import add_funding_source, record_receipt
 from tests import contributions_data as data
-from tests.budget_data import validated
+from tests.budget_data import cash_left, remove_budget_lock, validated
 from tests.concurrency.race import all_at_once
 from tests.factories import UserFactory
 
@@ -53,10 +52,6 @@ def pay_everyone_at_once(budget: Budget, people) -> tuple[int, int, list[str]]:
     return all_at_once([pay(index, person) for index, person in enumerate(people)], refused=NotEnoughCash)
 
 
-def cash_left(budget: Budget) -> Decimal:
-    return LedgerEntry.objects.filter(budget=budget, account=Account.CASH).aggregate(t=Sum("amount"))["t"]
-
-
 def test_simultaneous_payouts_never_pay_out_more_cash_than_was_received(owed):
     budget, people = owed
     paid, refused, errors = pay_everyone_at_once(budget, people)
@@ -69,20 +64,7 @@ def test_simultaneous_payouts_never_pay_out_more_cash_than_was_received(owed):
 
 @pytest.fixture
 def budget_lock_removed(postgres, monkeypatch):
-    """Read the budget without locking it, and think a little between reading the cash and paying, as a
-    handler that checked the balance and then wrote would."""
-    read_cash = selectors.cash_available
-
-    def read_without_lock(budget):
-        return Budget.objects.get(pk=budget if isinstance(budget, int) else budget.pk)
-
-    def slow_cash(budget):
-        available = read_cash(budget)
-        time.sleep(0.05)
-        return available
-
-    monkeypatch.setattr(payout_services, "lock_budget", read_without_lock)
-    monkeypatch.setattr(payout_services, "cash_available", slow_cash)
+    remove_budget_lock(monkeypatch, payout_services)
 
 
 def test_without_the_budget_lock_the_same_race_pays_out_cash_that_is_not_there(budget_lock_removed, owed):

@@ -7,7 +7,6 @@ settlement written, keeps them from all reading the same 500 €. The variant wi
 test would catch its loss.
 """
 
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -15,13 +14,13 @@ import pytest
 from django.db.models import Sum
 
 from lieux.contributions.errors_budgets import NotEnoughCash
-from lieux.contributions.models import Account, Budget, CreditConversion, CreditSettlement, LedgerEntry
+from lieux.contributions.models import Budget, CreditConversion, CreditSettlement
 from lieux.contributions.selectors import budgets as selectors
 from lieux.contributions.services import settlements as settlement_services
 from lieux.contributions.services.funding import add_funding_source, record_receipt
 from lieux.contributions.services.payouts import pay_in_credit
 from tests import contributions_data as data
-from tests.budget_data import validated
+from tests.budget_data import cash_left, remove_budget_lock, validated
 from tests.concurrency.race import all_at_once
 from tests.credits_data import credit_type
 from tests.factories import UserFactory
@@ -62,10 +61,6 @@ def settle_every_invoice_at_once(budget: Budget, venue) -> tuple[int, int, list[
     return all_at_once([settle(index) for index in range(INVOICES)], refused=NotEnoughCash)
 
 
-def cash_left(budget: Budget) -> Decimal:
-    return LedgerEntry.objects.filter(budget=budget, account=Account.CASH).aggregate(t=Sum("amount"))["t"]
-
-
 def test_simultaneous_settlements_never_pay_out_more_cash_than_was_received(credit_owed):
     budget, venue = credit_owed
     settled, refused, errors = settle_every_invoice_at_once(budget, venue)
@@ -79,20 +74,7 @@ def test_simultaneous_settlements_never_pay_out_more_cash_than_was_received(cred
 
 @pytest.fixture
 def budget_lock_removed(postgres, monkeypatch):
-    """Read the budget without locking it, and think a little between reading the cash and paying, as a
-    handler that checked the balance and then wrote would."""
-    read_cash = selectors.cash_available
-
-    def read_without_lock(budget):
-        return Budget.objects.get(pk=budget if isinstance(budget, int) else budget.pk)
-
-    def slow_cash(budget):
-        available = read_cash(budget)
-        time.sleep(0.05)
-        return available
-
-    monkeypatch.setattr(settlement_services, "lock_budget", read_without_lock)
-    monkeypatch.setattr(settlement_services, "cash_available", slow_cash)
+    remove_budget_lock(monkeypatch, settlement_services)
 
 
 def test_without_the_budget_lock_the_same_race_pays_out_cash_that_is_not_there(

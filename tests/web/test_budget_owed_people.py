@@ -6,7 +6,6 @@ shows each one as it did."""
 
 import csv
 import io
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,8 +19,7 @@ from lieux.contributions.models import CreditConversion, LedgerEntry, Payout
 from lieux.contributions.selectors import budgets as budget_selectors
 from lieux.contributions.selectors import web as web_selectors
 from lieux.contributions.services.payouts import pay_in_credit, pay_in_euros
-from tests import contributions_data as data
-from tests.budget_data import fund, validated
+from tests.budget_data import budget_around_today, validated
 from tests.credits_data import credit_type
 from tests.factories import UserFactory
 
@@ -31,16 +29,7 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def budget(network, venue):
-    data.project(network, "jardin", venue=venue)
-    made = data.budget(
-        network,
-        "fabrique",
-        venue=venue,
-        starts_on=TODAY - timedelta(days=60),
-        ends_on=TODAY + timedelta(days=300),
-    )
-    fund(made, "100000", received="500")
-    return made
+    return budget_around_today(network, venue, committed="100000", received="500")
 
 
 def owe(budget, count: int) -> list:

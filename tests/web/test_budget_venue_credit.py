@@ -16,8 +16,7 @@ from lieux.contributions.models import CreditConversion, CreditSettlement, Ledge
 from lieux.contributions.selectors import budgets as budget_selectors
 from lieux.contributions.services.payouts import pay_in_credit
 from lieux.contributions.services.settlements import settle_credit
-from tests import contributions_data as data
-from tests.budget_data import fund, validated
+from tests.budget_data import budget_around_today, validated
 from tests.credits_data import credit_type
 from tests.factories import UserFactory
 
@@ -27,16 +26,7 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def budget(network, venue):
-    data.project(network, "jardin", venue=venue)
-    made = data.budget(
-        network,
-        "fabrique",
-        venue=venue,
-        starts_on=TODAY - timedelta(days=60),
-        ends_on=TODAY + timedelta(days=300),
-    )
-    fund(made, "10000", received="500")
-    return made
+    return budget_around_today(network, venue, committed="10000", received="500")
 
 
 def offer(network, place, rate: str) -> CreditConversion:

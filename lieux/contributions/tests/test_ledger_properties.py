@@ -145,7 +145,7 @@ def run(budget, index: int, step: tuple, conversions, people) -> None:
         elif kind == "close_pro_rata":
             close_budget(budget=budget, method=Closing.PRO_RATA)
     except (NotEnoughCash, NothingToPay, AmountBelowOneCredit, BeyondCreditToSettle):
-        pass  # refused as it should be
+        pass  # a refusal the rules call for: below, it must have written nothing
     except ValidationError as refused:
         # A receipt beyond the commitment, a pro-rata closing after the envelope was paid out, or nothing
         # left to settle at a venue.
